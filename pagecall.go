@@ -1,0 +1,324 @@
+// Package pagecall is a Go client for the Pagecall REST API.
+//
+// It is a thin layer over a client generated from Pagecall's OpenAPI
+// document (package gen). The layer adds, at the HTTP level and so for
+// every operation the document has now or later: API-key injection, a
+// retry policy with a client-wide retry budget, typed errors, timeouts,
+// response size limits and input safety.
+//
+//	c, err := pagecall.NewClient() // reads PAGECALL_API_KEY
+//	if err != nil { … }
+//	user, err := c.DeleteUser(ctx, "external_user_102932")
+//	var apiErr *pagecall.APIError
+//	if errors.As(err, &apiErr) { log.Print(apiErr.StatusCode) }
+//
+// A Client is safe for concurrent use; create one and share it.
+package pagecall
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pplink/pagecall-go/gen"
+)
+
+// DefaultBaseURL is Pagecall's production API.
+const DefaultBaseURL = "https://api.pagecall.com/v1"
+
+// Environment variables read by NewClient when the matching option is not
+// given.
+const (
+	// EnvAPIKey names the variable holding the API key.
+	EnvAPIKey = "PAGECALL_API_KEY"
+	// EnvBaseURL names the variable holding the base URL.
+	EnvBaseURL = "PAGECALL_BASE_URL"
+)
+
+// User is a Pagecall user, as the API returns it.
+type User = gen.User
+
+// Client calls the Pagecall API. Create it with NewClient.
+type Client struct {
+	api  *gen.ClientWithResponses
+	loop *requestLoop
+}
+
+// Option configures a Client.
+type Option func(*settings)
+
+type settings struct {
+	apiKey, baseURL string
+	apiKeySet       bool
+	httpClient      *http.Client
+	policy          RetryPolicy
+	maxRetries      *int
+	timeout         time.Duration
+	maxBody         int64
+	logger          *slog.Logger
+	insecureHTTP    bool
+}
+
+// WithAPIKey sets the API key. Without it, NewClient reads PAGECALL_API_KEY.
+func WithAPIKey(key string) Option {
+	return func(s *settings) { s.apiKey, s.apiKeySet = key, true }
+}
+
+// WithBaseURL sets the API's base URL (default DefaultBaseURL, or
+// PAGECALL_BASE_URL when set). It must be https, or http to a loopback host
+// (see WithInsecureHTTP).
+func WithBaseURL(u string) Option {
+	return func(s *settings) { s.baseURL = u }
+}
+
+// WithHTTPClient sends requests with hc instead of the client's own tuned
+// HTTP client. The Client uses a copy of hc whose CheckRedirect also strips
+// the API key from redirects that leave the base URL.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) { s.httpClient = hc }
+}
+
+// WithRetryPolicy replaces the retry policy. Zero durations mean their
+// defaults; MaxRetries is taken as given.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(s *settings) { s.policy = p }
+}
+
+// WithMaxRetries sets how many times a failed call is retried; 0 disables
+// retries. It overrides the MaxRetries of WithRetryPolicy, in any order.
+func WithMaxRetries(n int) Option {
+	return func(s *settings) { s.maxRetries = &n }
+}
+
+// WithTimeout bounds each call, all attempts and waits included, when the
+// caller's context has no deadline of its own (default DefaultTimeout).
+// Zero or less means no bound beyond the context's.
+func WithTimeout(d time.Duration) Option {
+	return func(s *settings) { s.timeout = d }
+}
+
+// WithMaxResponseBytes caps a response body (default
+// DefaultMaxResponseBytes). A longer body fails the call with
+// ErrResponseTooLarge instead of exhausting memory.
+func WithMaxResponseBytes(n int64) Option {
+	return func(s *settings) { s.maxBody = n }
+}
+
+// WithLogger logs each attempt, retry and retry-budget refusal at debug
+// level. The API key is never logged. Default: no logging.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) { s.logger = l }
+}
+
+// WithInsecureHTTP allows a plain http:// base URL to a host that is not
+// loopback. The API key then crosses the network in clear text: use it
+// only inside a trusted network, such as a test cluster.
+func WithInsecureHTTP() Option {
+	return func(s *settings) { s.insecureHTTP = true }
+}
+
+// NewClient returns a Client. It fails, before anything is sent, when the
+// API key is missing or malformed, or the base URL is invalid or insecure.
+func NewClient(opts ...Option) (*Client, error) {
+	s := settings{
+		policy:  DefaultRetryPolicy(),
+		timeout: DefaultTimeout,
+		maxBody: DefaultMaxResponseBytes,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&s)
+		}
+	}
+	if !s.apiKeySet {
+		s.apiKey = os.Getenv(EnvAPIKey)
+	}
+	if s.apiKey == "" {
+		return nil, ErrMissingAPIKey
+	}
+	if err := validateAPIKey(s.apiKey); err != nil {
+		return nil, err
+	}
+	if s.baseURL == "" {
+		s.baseURL = os.Getenv(EnvBaseURL)
+	}
+	if s.baseURL == "" {
+		s.baseURL = DefaultBaseURL
+	}
+	base, err := parseBaseURL(s.baseURL, s.insecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	if s.maxRetries != nil {
+		s.policy.MaxRetries = *s.maxRetries
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxResponseBytes
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+
+	loop := &requestLoop{
+		base:     base,
+		basePath: strings.TrimSuffix(base.EscapedPath(), "/") + "/",
+		auth:     secret("Bearer " + s.apiKey),
+		policy:   s.policy.withDefaults(),
+		budget:   newRetryBudget(),
+		timeout:  s.timeout,
+		maxBody:  s.maxBody,
+		log:      s.logger,
+		now:      time.Now,
+	}
+	hc := newDefaultHTTPClient()
+	if s.httpClient != nil {
+		cp := *s.httpClient
+		hc = &cp
+	}
+	hc.CheckRedirect = loop.checkRedirect(hc.CheckRedirect)
+	loop.hc = hc
+
+	api, err := gen.NewClientWithResponses(base.String(), gen.WithHTTPClient(loop))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidBaseURL, err)
+	}
+	return &Client{api: api, loop: loop}, nil
+}
+
+// DeleteUser deletes the user with this user_id and returns it as it was.
+//
+// An empty ID, "." or ".." is refused with ErrInvalidUserID before
+// anything is sent; any other ID is sent percent-encoded as one path
+// segment. A non-2xx answer is a *APIError.
+func (c *Client) DeleteUser(ctx context.Context, userID string) (*User, error) {
+	if err := ValidateUserID(userID); err != nil {
+		return nil, err
+	}
+	resp, err := Check(c.api.DeleteUserWithResponse(ctx, userID))
+	if err != nil {
+		return nil, err
+	}
+	if resp.JSON200 == nil {
+		return nil, &RequestError{
+			Method: http.MethodDelete, Path: requestPath(resp.HTTPResponse),
+			Err: fmt.Errorf("%w: %d answer with content type %q, want JSON", ErrMalformedResponse, resp.StatusCode(), resp.ContentType()),
+		}
+	}
+	u := resp.JSON200.User
+	return &u, nil
+}
+
+// API returns the generated client for every operation in the spec. Its
+// requests go through the same auth, retry policy, budget, timeouts and
+// limits as DeleteUser, and every non-2xx answer is a *APIError. Pass its
+// results through Check to get the same handling as DeleteUser.
+func (c *Client) API() *gen.ClientWithResponses { return c.api }
+
+// BaseURL returns the base URL the client sends requests to.
+func (c *Client) BaseURL() string { return c.loop.base.String() }
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	return fmt.Sprintf("pagecall.Client{BaseURL: %q, APIKey: %s}", c.loop.base.String(), redacted)
+}
+
+// GoString is String, so that %#v does not print the API key either.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb, so that no fmt verb reaches the
+// API key through reflection.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// LogValue logs the client without its API key.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// ValidateUserID returns ErrInvalidUserID for the IDs that cannot be sent
+// as one path segment: "", "." and "..". (A URL resolver would turn them
+// into DELETE /v1/users/ or DELETE /v1/.) Every other string is valid and
+// is percent-encoded when sent.
+func ValidateUserID(id string) error {
+	switch id {
+	case "":
+		return fmt.Errorf("%w: empty", ErrInvalidUserID)
+	case ".", "..":
+		return fmt.Errorf("%w: %q is a dot segment", ErrInvalidUserID, id)
+	}
+	return nil
+}
+
+// validateAPIKey accepts only visible ASCII, which is all an API key is made
+// of and all that an HTTP header carries safely.
+func validateAPIKey(key string) error {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c <= ' ' || c >= 0x7f {
+			return ErrInvalidAPIKey
+		}
+	}
+	return nil
+}
+
+// parseBaseURL checks that raw is an absolute http(s) URL with a host and no
+// credentials, query or fragment, and that plain http goes only to
+// loopback unless allowed.
+func parseBaseURL(raw string, insecureOK bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidBaseURL, unwrapURLError(err))
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%w: %q: scheme must be https or http", ErrInvalidBaseURL, raw)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("%w: %q has no host", ErrInvalidBaseURL, raw)
+	case u.User != nil:
+		return nil, fmt.Errorf("%w: credentials in the URL are not allowed", ErrInvalidBaseURL)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("%w: %q has a query or fragment", ErrInvalidBaseURL, raw)
+	case u.Scheme == "http" && !insecureOK && !isLoopback(u.Hostname()):
+		return nil, fmt.Errorf("%w: %s", ErrInsecureBaseURL, u.Host)
+	}
+	return u, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback IP address.
+// It resolves nothing.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// requestPath returns the escaped path of the request behind resp.
+func requestPath(resp *http.Response) string {
+	if resp == nil || resp.Request == nil || resp.Request.URL == nil {
+		return ""
+	}
+	return resp.Request.URL.EscapedPath()
+}
+
+// redacted stands for the API key wherever the client describes itself.
+const redacted = "[REDACTED]"
+
+// secret holds the Authorization header value. Its formatting methods keep
+// it out of any fmt or slog output it might reach.
+type secret string
+
+// String returns a placeholder, never the secret.
+func (secret) String() string { return redacted }
+
+// GoString returns a placeholder, never the secret.
+func (secret) GoString() string { return redacted }
+
+// LogValue returns a placeholder, never the secret.
+func (secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// ensure the request loop is what the generated client sends through.
+var _ gen.HttpRequestDoer = (*requestLoop)(nil)

@@ -1,0 +1,262 @@
+package pagecall
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Retry policy defaults. See RetryPolicy.
+const (
+	// DefaultMaxRetries is how many times a failed call is retried: 2
+	// retries, so 3 attempts in all.
+	DefaultMaxRetries = 2
+	// DefaultInitialBackoff is the wait before the first retry, before jitter.
+	DefaultInitialBackoff = 500 * time.Millisecond
+	// DefaultMaxBackoff caps the exponential backoff between attempts.
+	DefaultMaxBackoff = 8 * time.Second
+	// DefaultMaxRetryAfter is the longest Retry-After the client waits out.
+	// A server asking for a longer wait gets its error returned at once.
+	DefaultMaxRetryAfter = 30 * time.Second
+)
+
+// RetryPolicy says which failed attempts are retried and how long to wait
+// between them. A zero duration field means its default; MaxRetries is taken
+// as given, so 0 disables retries.
+//
+// What is retried:
+//
+//   - connection failures (refused, reset, EOF before a response) and
+//     answers 408, 429, 500, 502, 503, 504 and the rest of 5xx except 501;
+//   - never any other 4xx, nor 501;
+//   - POST and PATCH, which are not idempotent, only when the request
+//     provably never reached the server (a dial failure) or the server said
+//     429: never after a timeout, a reset once the request was written, or a
+//     5xx.
+//
+// The wait before retry n (1-based) is drawn uniformly from
+// [b/2, b] where b = min(InitialBackoff·2^(n-1), MaxBackoff). A 429 or 503
+// with a Retry-After header (seconds or HTTP-date) waits exactly that long
+// instead, unless it exceeds MaxRetryAfter or the context deadline, in which
+// case the error is returned at once rather than sleeping into a certain
+// failure.
+type RetryPolicy struct {
+	// MaxRetries is the number of retries after the first attempt.
+	MaxRetries int
+	// InitialBackoff is the base wait before the first retry (default 500ms).
+	InitialBackoff time.Duration
+	// MaxBackoff caps the wait between attempts (default 8s).
+	MaxBackoff time.Duration
+	// MaxRetryAfter caps the Retry-After the client honours (default 30s).
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy returns the policy a Client uses unless told otherwise.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{
+		MaxRetries:     DefaultMaxRetries,
+		InitialBackoff: DefaultInitialBackoff,
+		MaxBackoff:     DefaultMaxBackoff,
+		MaxRetryAfter:  DefaultMaxRetryAfter,
+	}
+}
+
+// withDefaults fills zero durations with their defaults and clamps a
+// negative MaxRetries to 0.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxRetries < 0 {
+		p.MaxRetries = 0
+	}
+	if p.InitialBackoff <= 0 {
+		p.InitialBackoff = DefaultInitialBackoff
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = DefaultMaxBackoff
+	}
+	if p.MaxBackoff < p.InitialBackoff {
+		p.MaxBackoff = p.InitialBackoff
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	return p
+}
+
+// BackoffRange returns the interval the wait before retry n (1-based) is
+// drawn from: [max/2, max] with max = min(InitialBackoff·2^(n-1), MaxBackoff).
+func (p RetryPolicy) BackoffRange(retry int) (lo, hi time.Duration) {
+	p = p.withDefaults()
+	hi = p.MaxBackoff
+	if retry < 1 {
+		retry = 1
+	}
+	// Doubling past 2^30 overflows long before it matters; MaxBackoff caps it.
+	if shift := retry - 1; shift < 31 {
+		if d := p.InitialBackoff << shift; d > 0 && d < hi {
+			hi = d
+		}
+	}
+	return hi / 2, hi
+}
+
+// Backoff returns the jittered wait before retry n (1-based). Equal jitter
+// (half fixed, half random) keeps waits from collapsing to zero while still
+// spreading out clients that failed together.
+func (p RetryPolicy) Backoff(retry int) time.Duration {
+	lo, hi := p.BackoffRange(retry)
+	if hi <= lo {
+		return hi
+	}
+	return lo + rand.N(hi-lo+1)
+}
+
+// IsIdempotent reports whether a request with this method may be replayed
+// after an ambiguous failure (one where the server may have acted on it).
+func IsIdempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut,
+		http.MethodDelete, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// RetryableStatus reports whether an answer with this status is worth
+// another attempt of a request with this method.
+func RetryableStatus(method string, status int) bool {
+	switch {
+	case status == http.StatusTooManyRequests:
+		// The server refused the request without acting on it: safe for
+		// every method.
+		return true
+	case !IsIdempotent(method):
+		return false
+	case status == http.StatusRequestTimeout:
+		return true
+	case status == http.StatusNotImplemented:
+		return false
+	case status >= 500 && status <= 599:
+		return true
+	}
+	return false
+}
+
+// RetryableError reports whether a transport error (no HTTP answer) is worth
+// another attempt of a request with this method. Context errors, TLS
+// certificate errors, unknown hosts and redirect-policy errors are final.
+func RetryableError(method string, err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		// A name that does not exist will not exist in 500ms either.
+		return dnsErr.IsTemporary || dnsErr.IsTimeout
+	}
+	if isCertificateError(err) || errors.Is(err, ErrTooManyRedirects) {
+		return false
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		// Nothing was sent: safe for every method.
+		return true
+	}
+	// Anything else happened after the request may have been written (reset,
+	// EOF, a body cut short): only idempotent requests are replayed.
+	return IsIdempotent(method)
+}
+
+// ParseRetryAfter parses a Retry-After header value, given in seconds or as
+// an HTTP-date, into a wait relative to now. A date in the past means no
+// wait. ok is false when the value is absent or malformed.
+func ParseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		// Clamp absurd values instead of overflowing time.Duration.
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(value)
+	if err != nil {
+		return 0, false
+	}
+	if d := t.Sub(now); d > 0 {
+		return d, true
+	}
+	return 0, true
+}
+
+// honoursRetryAfter reports whether Retry-After is read for this status.
+func honoursRetryAfter(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+}
+
+// Retry budget: a client-wide token bucket that stops retries from
+// multiplying the load on an API that is already failing.
+//
+// The algorithm and numbers are gRPC's retry throttling (gRFC A6,
+// retryThrottling): the bucket holds at most 10 tokens and starts full; each
+// attempt that fails in a retryable way takes 1 token, each other answer
+// gives back 0.1; a retry is allowed only while more than half the bucket
+// (5 tokens) remains. During a total outage the bucket drains after a few
+// calls and each later call makes a single attempt, so attempts stay close
+// to 1 per call; 1 failure in 10 or rarer keeps it near full. First attempts
+// are never refused, so the first call after recovery goes through.
+const (
+	budgetMaxTokens  = 10
+	budgetTokenRatio = 0.1
+	// budgetScale stores tokens as fixed-point thousandths so that the
+	// bucket is one lock-free int64.
+	budgetScale = 1000
+)
+
+// retryBudget is the token bucket described above. Safe for concurrent use.
+type retryBudget struct {
+	milli atomic.Int64
+}
+
+func newRetryBudget() *retryBudget {
+	b := &retryBudget{}
+	b.milli.Store(budgetMaxTokens * budgetScale)
+	return b
+}
+
+// tokens returns the current number of tokens.
+func (b *retryBudget) tokens() float64 {
+	return float64(b.milli.Load()) / budgetScale
+}
+
+// allowRetry reports whether a retry may be sent now.
+func (b *retryBudget) allowRetry() bool {
+	return b.milli.Load() > budgetMaxTokens*budgetScale/2
+}
+
+// onFailure records an attempt that failed in a retryable way.
+func (b *retryBudget) onFailure() { b.add(-budgetScale) }
+
+// onSuccess records an attempt that got an answer not worth retrying.
+func (b *retryBudget) onSuccess() { b.add(budgetTokenRatio * budgetScale) }
+
+func (b *retryBudget) add(delta int64) {
+	for {
+		old := b.milli.Load()
+		n := min(max(old+delta, 0), budgetMaxTokens*budgetScale)
+		if n == old || b.milli.CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
