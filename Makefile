@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated build vet lint test ci
+.PHONY: all generate check-generated build vet lint test ci update-spec spec-history
 
 all: build
 
@@ -34,3 +34,16 @@ test:
 	$(GO) test -race $(PKGS)
 
 ci: check-generated build vet lint test
+
+## update-spec: take a new Pagecall spec: validate, report breaking changes
+## (oasdiff), replace api/openapi.yaml, regenerate, build, vet, test; restores
+## api/openapi.yaml and gen/ on any failure. ALLOW_BREAKING=1 accepts breaking
+## changes. See docs/SPEC-UPDATES.md.
+update-spec:
+	@test -n "$(SPEC)" || { echo "usage: make update-spec SPEC=path/to/openapi.yaml [ALLOW_BREAKING=1]"; exit 2; }
+	$(GO) run ./cmd/specupdate update -allow-breaking=$(if $(filter 1,$(ALLOW_BREAKING)),true,false) $(SPEC)
+
+## spec-history: regenerate, build, vet and test every published spec version
+## (../shared/specs/pagecall-history) in scratch copies; skips if absent.
+spec-history:
+	$(GO) run ./cmd/specupdate history

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// oasdiffModule is the pinned oasdiff release. It is run with
+// `go run module@version`, which resolves it in its own module graph: oasdiff
+// pulls in many dependencies (cobra, viper, an HTML renderer, ...) that would
+// otherwise land in our go.mod and go.sum although only maintainers use it.
+// After the first run the binary comes from the build cache.
+const oasdiffModule = "github.com/oasdiff/oasdiff@v1.37.0"
+
+// update replaces root's api/openapi.yaml with the document at newSpec,
+// after validating it and reporting breaking changes, then regenerates and
+// builds, vets and tests the module. Any failure after the replacement puts
+// api/openapi.yaml and gen/ back exactly as they were.
+func update(ctx context.Context, root, newSpec string, allowBreaking bool, w io.Writer) error {
+	fmt.Fprintf(w, "== 1/4 validate %s\n", newSpec)
+	next, err := validate(ctx, newSpec, w)
+	if err != nil {
+		return err
+	}
+	cur, err := checkSpec(ctx, filepath.Join(root, specFile), filepath.Join(root, overlayFile))
+	if err != nil {
+		return fmt.Errorf("current %s: %w", specFile, err)
+	}
+
+	fmt.Fprintf(w, "== 2/4 breaking changes, %s -> %s (both with %s applied; %s)\n", specFile, newSpec, overlayFile, oasdiffModule)
+	n, err := breaking(ctx, cur.Overlaid, next.Overlaid, w)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "== 3/4 decide")
+	switch {
+	case n == 0:
+		fmt.Fprintln(w, "no breaking changes")
+	case allowBreaking:
+		fmt.Fprintf(w, "%d breaking changes (error or warning level), accepted: ALLOW_BREAKING=1\n", n)
+	default:
+		return fmt.Errorf("%d breaking changes (error or warning level), see above; nothing was changed. Re-run with ALLOW_BREAKING=1 to accept them", n)
+	}
+
+	data, err := os.ReadFile(newSpec)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "== 4/4 replace %s, regenerate, build, vet, test\n", specFile)
+	snap, err := takeSnapshot(root, specFile, genDir)
+	if err != nil {
+		return fmt.Errorf("snapshot before replacing: %w", err)
+	}
+	if err := replaceAndCheck(ctx, root, data, w); err != nil {
+		if rerr := snap.restore(); rerr != nil {
+			return fmt.Errorf("%w; RESTORE FAILED, fix by hand (git checkout -- %s %s): %v", err, specFile, genDir, rerr)
+		}
+		fmt.Fprintf(w, "restored %s and %s/ as they were\n", specFile, genDir)
+		return err
+	}
+	fmt.Fprintf(w, "%s updated from %s; review `git diff` and commit %s and %s/ together\n", specFile, newSpec, specFile, genDir)
+	return nil
+}
+
+// replaceAndCheck writes data to root's api/openapi.yaml and runs the steps
+// every spec version must pass, stopping at the first failure.
+func replaceAndCheck(ctx context.Context, root string, data []byte, w io.Writer) error {
+	if err := os.WriteFile(filepath.Join(root, specFile), data, 0o644); err != nil {
+		return err
+	}
+	for _, s := range steps {
+		fmt.Fprintf(w, "-- %s\n", s.name)
+		if err := s.run(ctx, root); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// breaking runs oasdiff on the two documents, prints its report and returns
+// the number of changes at warning level or above. Warnings count: for a Go
+// SDK, a removed request parameter or property is a removed struct field,
+// which breaks callers' builds.
+func breaking(ctx context.Context, base, revision []byte, w io.Writer) (int, error) {
+	dir, err := os.MkdirTemp("", "specupdate-oasdiff-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	// Short relative names, so that the report reads "at current.yaml".
+	if err := os.WriteFile(filepath.Join(dir, "current.yaml"), base, 0o644); err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "new.yaml"), revision, 0o644); err != nil {
+		return 0, err
+	}
+	oasdiff := func(format string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, "go", "run", oasdiffModule, "breaking", "--color", "never", "--allow-external-refs=false", "-f", format, "current.yaml", "new.yaml")
+		cmd.Dir = dir
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("oasdiff (%s) failed: %v\n%s", oasdiffModule, err, stderr.Bytes())
+		}
+		return out, nil
+	}
+	text, err := oasdiff("text")
+	if err != nil {
+		return 0, err
+	}
+	w.Write(text)
+	js, err := oasdiff("json")
+	if err != nil {
+		return 0, err
+	}
+	var changes []struct {
+		Level int `json:"level"` // 1 info, 2 warning, 3 error
+	}
+	if err := json.Unmarshal(js, &changes); err != nil {
+		return 0, fmt.Errorf("oasdiff JSON report: %w", err)
+	}
+	n := 0
+	for _, c := range changes {
+		if c.Level >= 2 {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// snapshot holds the bytes and modes of a set of files, so that they can be
+// put back exactly.
+type snapshot struct {
+	root  string
+	dirs  []string // directories whose whole content is restored
+	files map[string]snapFile
+}
+
+type snapFile struct {
+	data []byte
+	mode fs.FileMode
+}
+
+// takeSnapshot records root-relative paths: regular files, and directories
+// (recursively), whose files not in the snapshot are removed on restore.
+func takeSnapshot(root string, paths ...string) (*snapshot, error) {
+	s := &snapshot{root: root, files: map[string]snapFile{}}
+	for _, p := range paths {
+		err := filepath.WalkDir(filepath.Join(root, p), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				s.dirs = append(s.dirs, rel)
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			s.files[rel] = snapFile{data, info.Mode().Perm()}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// restore removes files that appeared in the snapshot's directories and
+// writes every recorded file back with its recorded bytes and mode.
+func (s *snapshot) restore() error {
+	var errs []error
+	for _, d := range s.dirs {
+		err := filepath.WalkDir(filepath.Join(s.root, d), func(path string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(s.root, path)
+			if err != nil {
+				return err
+			}
+			if e.IsDir() {
+				return nil
+			}
+			if _, ok := s.files[rel]; !ok {
+				return os.Remove(path)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	for rel, f := range s.files {
+		path := filepath.Join(s.root, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := os.WriteFile(path, f.data, f.mode); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, os.Chmod(path, f.mode))
+	}
+	return errors.Join(errs...)
+}
