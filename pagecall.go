@@ -168,7 +168,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	loop := &requestLoop{
 		base:     base,
 		basePath: strings.TrimSuffix(base.EscapedPath(), "/") + "/",
-		auth:     secret("Bearer " + s.apiKey),
+		auth:     secretHeader("Bearer " + s.apiKey),
 		policy:   s.policy.withDefaults(),
 		budget:   newRetryBudget(),
 		timeout:  s.timeout,
@@ -307,18 +307,7 @@ func requestPath(resp *http.Response) string {
 // redacted stands for the API key wherever the client describes itself.
 const redacted = "[REDACTED]"
 
-// secret holds the Authorization header value. Its formatting methods keep
-// it out of any fmt or slog output it might reach.
-type secret string
-
-// String returns a placeholder, never the secret.
-func (secret) String() string { return redacted }
-
-// GoString returns a placeholder, never the secret.
-func (secret) GoString() string { return redacted }
-
-// LogValue returns a placeholder, never the secret.
-func (secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// ensure the request loop is what the generated client sends through.
-var _ gen.HttpRequestDoer = (*requestLoop)(nil)
+// secretHeader hides the Authorization header value in a closure, so that
+// nothing that prints structs by reflection (fmt's %+v, spew, a debugger's
+// pretty-printer) can reach the API key through the client's fields.
+func secretHeader(v string) func() string { return func() string { return v } }

@@ -159,7 +159,7 @@ func RetryableError(method string, err error) bool {
 		// A name that does not exist will not exist in 500ms either.
 		return dnsErr.IsTemporary || dnsErr.IsTimeout
 	}
-	if isCertificateError(err) || errors.Is(err, ErrTooManyRedirects) {
+	if isCertificateError(err) || errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrResponseTooLarge) {
 		return false
 	}
 	var opErr *net.OpError

@@ -67,7 +67,7 @@ type requestLoop struct {
 	hc       *http.Client // a copy of the caller's, with our redirect guard
 	base     *url.URL
 	basePath string // base.EscapedPath() with one trailing slash
-	auth     secret // "Bearer <key>"
+	auth     func() string // "Bearer <key>"; see secretHeader
 	policy   RetryPolicy
 	budget   *retryBudget
 	timeout  time.Duration
@@ -101,7 +101,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 		req.Body, _ = req.GetBody()
 	}
-	req.Header.Set("Authorization", string(l.auth))
+	req.Header.Set("Authorization", l.auth())
 
 	debug := l.log.Enabled(ctx, slog.LevelDebug)
 	for attempt := 1; ; attempt++ {
@@ -144,7 +144,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 			if honoursRetryAfter(resp.StatusCode) {
 				wait, hasWait = ParseRetryAfter(resp.Header.Get("Retry-After"), l.now())
 			}
-			fail = newAPIError(req.Method, path, attempt, resp, body, l.now())
+			fail = l.scrub(newAPIError(req.Method, path, attempt, resp, body, l.now()))
 		}
 		// The budget counts failures of the service (those that would be
 		// retried were the request idempotent), whatever this method allows.
@@ -184,6 +184,19 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 			return nil, &RequestError{Method: req.Method, Path: path, Attempts: attempt, Err: err, Last: fail}
 		}
 	}
+}
+
+// scrub removes the API key from what a hostile or careless server echoed
+// back, so that it cannot reach logs through the error's message or body.
+func (l *requestLoop) scrub(e *APIError) *APIError {
+	key := strings.TrimPrefix(l.auth(), "Bearer ")
+	if strings.Contains(e.Message, key) {
+		e.Message = strings.ReplaceAll(e.Message, key, redacted)
+	}
+	if bytes.Contains(e.Body, []byte(key)) {
+		e.Body = bytes.ReplaceAll(e.Body, []byte(key), []byte(redacted))
+	}
+	return e
 }
 
 // sleep waits for d or until ctx ends, whichever is first.
