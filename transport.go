@@ -66,7 +66,7 @@ func newDefaultHTTPClient() *http.Client {
 type requestLoop struct {
 	hc       *http.Client // a copy of the caller's, with our redirect guard
 	base     *url.URL
-	basePath string // base.EscapedPath() with one trailing slash
+	basePath string        // base.EscapedPath() with one trailing slash
 	auth     func() string // "Bearer <key>"; see secretHeader
 	policy   RetryPolicy
 	budget   *retryBudget
