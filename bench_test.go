@@ -1,0 +1,409 @@
+package pagecall
+
+// Benchmarks for issue #5: what the SDK costs over hand-written net/http.
+//
+// Every benchmark talks to one loopback httptest server (benchSrv), shared by
+// all variants in the process, which counts the TCP connections it accepts.
+// Each benchmark run builds its clients afresh, so "conns" is the number of
+// connections that run opened, and closes their idle connections at the end
+// so that runs do not inherit each other's pools.
+//
+// Variants of BenchmarkDeleteUser (impl=…):
+//
+//	floor  hand-written net/http: tuned transport, reused client,
+//	       io.ReadAll + json.Unmarshal, Authorization header
+//	sdk    (*Client).DeleteUser with the SDK's default HTTP client
+//	gen    the bare generated client with a bearer request editor over the
+//	       same tuned transport as floor
+//	naive  hand-written, but &http.Client{} over http.DefaultTransport
+//	       (2 idle connections per host)
+//
+// each with callers=1 (sequential) and callers=64 (RunParallel with enough
+// goroutines per P to make 64). Run them through `make bench`, which bounds
+// b.N with -benchtime=Nx: the naive variant opens a connection for most calls
+// at 64 callers, and each leaves a TIME_WAIT socket behind.
+//
+// Targets are reported as ratios in docs/BENCHMARKS.md, never asserted here:
+// timings depend on the machine and its load.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pplink/pagecall-go/gen"
+)
+
+const (
+	benchAPIKey = "pk_bench_TfowtRYBs0E_trzoTaCmAXKzB1JxDDhi"
+	benchUserID = "external_user_102932"
+	// benchCallers is the number of concurrent callers of the parallel runs.
+	benchCallers = 64
+	// benchHugeBody is what the huge-body handler claims, or streams, at most.
+	benchHugeBody = 2 << 30
+)
+
+// benchUserJSON is a DeleteUser 200 answer shaped like the spec's example.
+var benchUserJSON = []byte(`{"user":{"user_id":"external_user_102932","name":"scotty",` +
+	`"profile_url":"https://www.gravatar.com/avatar/00000000000000000000000000000000?d=mp&f=y",` +
+	`"default_member_type":"guest","access_token":"TfowtRYBs0E_trzoTaCmAXKzB1JxDDhi",` +
+	`"created_at":"2023-01-01T01:00:00.000Z","updated_at":"2023-01-01T01:00:00.000Z"}}`)
+
+// benchUnavailableJSON is the small body of the flaky handler's 503.
+var benchUnavailableJSON = []byte(`{"message":"service unavailable, try again"}`)
+
+// benchServer is the loopback server every benchmark shares.
+type benchServer struct {
+	*httptest.Server
+	conns    atomic.Int64 // TCP connections accepted (ConnState StateNew)
+	attempts atomic.Int64 // requests to /flaky, for its 1-in-3 failures
+}
+
+var (
+	benchSrvOnce sync.Once
+	benchSrv     *benchServer
+)
+
+// benchServerGet starts the shared server on first use. It lives until the
+// test binary exits: it is shared by benchmarks that run one after another.
+func benchServerGet() *benchServer {
+	benchSrvOnce.Do(func() {
+		s := &benchServer{}
+		s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.conns.Add(1)
+			}
+		}
+		// Writes to a client that gave up on a huge body fail; say nothing.
+		s.Config.ErrorLog = log.New(io.Discard, "", 0)
+		s.Start()
+		benchSrv = s
+	})
+	return benchSrv
+}
+
+// serve routes on the first path segment:
+//
+//	/v1/users/{id}             200 with benchUserJSON
+//	/flaky/v1/users/{id}       the same, but every third request gets a 503
+//	/huge-cl/v1/users/{id}     200 claiming Content-Length 2 GiB
+//	/huge-chunked/v1/users/{id} 200 streaming up to 2 GiB, chunked
+//
+// Every route requires the bench API key, as the real API does.
+func (s *benchServer) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodDelete {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	if r.Header.Get("Authorization") != "Bearer "+benchAPIKey {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	prefix, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	h := w.Header()
+	switch prefix {
+	case "flaky":
+		if s.attempts.Add(1)%3 == 0 {
+			h["Content-Type"] = []string{"application/json"}
+			h["Content-Length"] = []string{strconv.Itoa(len(benchUnavailableJSON))}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write(benchUnavailableJSON)
+			return
+		}
+	case "huge-cl", "huge-chunked":
+		h["Content-Type"] = []string{"application/json"}
+		if prefix == "huge-cl" {
+			h["Content-Length"] = []string{strconv.Itoa(benchHugeBody)}
+		}
+		benchStreamHuge(w)
+		return
+	}
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(benchUserJSON))}
+	_, _ = w.Write(benchUserJSON)
+}
+
+// benchStreamHuge writes up to benchHugeBody bytes of a JSON-looking body
+// from one reused chunk, so the server allocates nothing per byte. It stops
+// at the first write error, which is what a client that gives up causes.
+func benchStreamHuge(w http.ResponseWriter) {
+	chunk := make([]byte, 32<<10)
+	for i := range chunk {
+		chunk[i] = 'a' + byte(i%26)
+	}
+	_, _ = w.Write([]byte(`{"user":{"name":"`))
+	for sent := 0; sent < benchHugeBody-len(chunk); sent += len(chunk) {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// benchTunedClient is the hand-written floor's HTTP client: one transport
+// that keeps an idle connection for each of the 64 callers.
+func benchTunedClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          128,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
+// benchHandDelete is DeleteUser written by hand with net/http.
+func benchHandDelete(ctx context.Context, hc *http.Client, base, auth, id string) (*User, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/users/"+id, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", auth)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	var out struct {
+		User User `json:"user"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, err
+	}
+	return &out.User, nil
+}
+
+// benchCall is one DeleteUser call of a variant.
+type benchCall func(ctx context.Context) error
+
+// benchImpl builds a variant's client for one benchmark run and returns its
+// call and a cleanup that closes the client's idle connections.
+type benchImpl struct {
+	name  string
+	setup func(b *testing.B, base string) (benchCall, func())
+}
+
+var benchImpls = []benchImpl{
+	{"floor", func(b *testing.B, base string) (benchCall, func()) {
+		hc := benchTunedClient()
+		base += "/v1"
+		return func(ctx context.Context) error {
+			_, err := benchHandDelete(ctx, hc, base, "Bearer "+benchAPIKey, benchUserID)
+			return err
+		}, hc.CloseIdleConnections
+	}},
+	{"sdk", func(b *testing.B, base string) (benchCall, func()) {
+		c := benchNewSDK(b, base+"/v1")
+		return func(ctx context.Context) error {
+			_, err := c.DeleteUser(ctx, benchUserID)
+			return err
+		}, c.loop.hc.CloseIdleConnections
+	}},
+	{"gen", func(b *testing.B, base string) (benchCall, func()) {
+		hc := benchTunedClient()
+		auth := "Bearer " + benchAPIKey
+		g, err := gen.NewClientWithResponses(base+"/v1", gen.WithHTTPClient(hc),
+			gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+				req.Header.Set("Authorization", auth)
+				return nil
+			}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return func(ctx context.Context) error {
+			resp, err := g.DeleteUserWithResponse(ctx, benchUserID)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode() != http.StatusOK || resp.JSON200 == nil {
+				return fmt.Errorf("status %d", resp.StatusCode())
+			}
+			return nil
+		}, hc.CloseIdleConnections
+	}},
+	{"naive", func(b *testing.B, base string) (benchCall, func()) {
+		hc := &http.Client{}
+		base += "/v1"
+		return func(ctx context.Context) error {
+				_, err := benchHandDelete(ctx, hc, base, "Bearer "+benchAPIKey, benchUserID)
+				return err
+			}, func() {
+				http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+			}
+	}},
+}
+
+// benchNewSDK returns a Client with the SDK's default HTTP client.
+func benchNewSDK(b testing.TB, baseURL string, opts ...Option) *Client {
+	c, err := NewClient(append([]Option{WithAPIKey(benchAPIKey), WithBaseURL(baseURL)}, opts...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// benchPerP is the RunParallel parallelism that makes benchCallers
+// goroutines whatever GOMAXPROCS is (SetParallelism(32) on 2 cores).
+func benchPerP() int {
+	return (benchCallers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0)
+}
+
+// benchRun runs call b.N times with the given number of callers (1 or
+// benchCallers), and reports the connections the server accepted meanwhile
+// as "conns" (per run) and "conns/op". Errors are counted; if fatal is set
+// any error fails the benchmark, otherwise they are reported as "errors/op".
+func benchRun(b *testing.B, callers int, call benchCall, fatal bool) {
+	b.Helper()
+	s := benchServerGet()
+	ctx := context.Background()
+	var (
+		errs     atomic.Int64
+		firstErr atomic.Pointer[error]
+	)
+	fail := func(err error) {
+		if errs.Add(1) == 1 {
+			firstErr.Store(&err)
+		}
+	}
+	b.ReportAllocs()
+	conns0 := s.conns.Load()
+	b.ResetTimer()
+	if callers == 1 {
+		for range b.N {
+			if err := call(ctx); err != nil {
+				fail(err)
+			}
+		}
+	} else {
+		b.SetParallelism(benchPerP())
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := call(ctx); err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	b.StopTimer()
+	conns := s.conns.Load() - conns0
+	b.ReportMetric(float64(conns), "conns")
+	b.ReportMetric(float64(conns)/float64(b.N), "conns/op")
+	if n := errs.Load(); n > 0 {
+		if fatal {
+			b.Fatalf("%d of %d calls failed; first: %v", n, b.N, *firstErr.Load())
+		}
+		b.ReportMetric(float64(n)/float64(b.N), "errors/op")
+	}
+}
+
+// BenchmarkDeleteUser compares the SDK with hand-written net/http, the bare
+// generated client and a naive client, sequentially and with 64 callers,
+// all against the same loopback server in the same process.
+func BenchmarkDeleteUser(b *testing.B) {
+	base := benchServerGet().URL
+	for _, callers := range []int{1, benchCallers} {
+		for _, impl := range benchImpls {
+			b.Run(fmt.Sprintf("callers=%d/impl=%s", callers, impl.name), func(b *testing.B) {
+				call, cleanup := impl.setup(b, base)
+				defer cleanup()
+				benchRun(b, callers, call, true)
+			})
+		}
+	}
+}
+
+// BenchmarkRetries runs the SDK against a server that answers 503 with a
+// small body to every third attempt (failures=1in3) and against one that
+// never fails (failures=none), with a tiny backoff. A failed attempt's body
+// is drained so its connection is reused: the 1in3 run should open no more
+// connections than the none run. It reports attempts/op, and errors/op for
+// the calls whose retry the client-wide retry budget refused: at 1 failure
+// in 3 the budget (gRPC's, break-even near 1 in 11) runs dry by design.
+func BenchmarkRetries(b *testing.B) {
+	s := benchServerGet()
+	tiny := WithRetryPolicy(RetryPolicy{
+		MaxRetries:     2,
+		InitialBackoff: time.Microsecond,
+		MaxBackoff:     time.Microsecond,
+	})
+	for _, callers := range []int{1, benchCallers} {
+		for _, f := range []struct{ name, prefix string }{{"none", "/v1"}, {"1in3", "/flaky/v1"}} {
+			b.Run(fmt.Sprintf("callers=%d/failures=%s", callers, f.name), func(b *testing.B) {
+				c := benchNewSDK(b, s.URL+f.prefix, tiny)
+				tr := c.loop.hc.Transport.(*http.Transport)
+				defer tr.CloseIdleConnections()
+				// Count attempts for both routes the same way: in the HTTP
+				// client the SDK sends with.
+				var tried atomic.Int64
+				c.loop.hc.Transport = benchCountingRT{tr, &tried}
+				benchRun(b, callers, func(ctx context.Context) error {
+					_, err := c.DeleteUser(ctx, benchUserID)
+					return err
+				}, f.name == "none")
+				b.ReportMetric(float64(tried.Load())/float64(b.N), "attempts/op")
+			})
+		}
+	}
+}
+
+// benchCountingRT counts the requests sent through it.
+type benchCountingRT struct {
+	http.RoundTripper
+	n *atomic.Int64
+}
+
+func (rt benchCountingRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt.n.Add(1)
+	return rt.RoundTripper.RoundTrip(req)
+}
+
+// BenchmarkHugeBody measures what a refused 2 GiB answer costs the SDK, with
+// the size announced in Content-Length (refused from the header) and
+// streamed chunked (refused once the 10 MiB default limit is passed). B/op
+// is the figure to read. Run it with a
+// small -benchtime (make bench uses 10x): each chunked op moves 10 MiB.
+func BenchmarkHugeBody(b *testing.B) {
+	s := benchServerGet()
+	for _, mode := range []string{"content-length", "chunked"} {
+		b.Run("mode="+mode, func(b *testing.B) {
+			c := benchNewSDK(b, s.URL+benchHugePrefix(mode)+"/v1", WithMaxRetries(0))
+			defer c.loop.hc.CloseIdleConnections()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.DeleteUser(context.Background(), benchUserID); !errors.Is(err, ErrResponseTooLarge) {
+					b.Fatalf("got %v, want ErrResponseTooLarge", err)
+				}
+			}
+		})
+	}
+}
+
+func benchHugePrefix(mode string) string {
+	if mode == "chunked" {
+		return "/huge-chunked"
+	}
+	return "/huge-cl"
+}
