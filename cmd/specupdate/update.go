@@ -56,28 +56,40 @@ func update(ctx context.Context, root, newSpec string, allowBreaking bool, w io.
 		return err
 	}
 	fmt.Fprintf(w, "== 4/4 replace %s, regenerate, build, vet, test\n", specFile)
-	snap, err := takeSnapshot(root, specFile, genDir)
-	if err != nil {
-		return fmt.Errorf("snapshot before replacing: %w", err)
-	}
-	if err := replaceAndCheck(ctx, root, data, w); err != nil {
-		if rerr := snap.restore(); rerr != nil {
-			return fmt.Errorf("%w; RESTORE FAILED, fix by hand (git checkout -- %s %s): %v", err, specFile, genDir, rerr)
-		}
-		fmt.Fprintf(w, "restored %s and %s/ as they were\n", specFile, genDir)
+	if err := applySpec(ctx, root, data, steps, w); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%s updated from %s; review `git diff` and commit %s and %s/ together\n", specFile, newSpec, specFile, genDir)
 	return nil
 }
 
+// applySpec writes data to root's api/openapi.yaml and runs checks on the
+// module. If anything fails, it puts api/openapi.yaml and gen/ back byte for
+// byte (files the failed run added to gen/ are removed) before returning the
+// error.
+func applySpec(ctx context.Context, root string, data []byte, checks []step, w io.Writer) error {
+	snap, err := takeSnapshot(root, specFile, genDir)
+	if err != nil {
+		return fmt.Errorf("snapshot before replacing: %w", err)
+	}
+	err = replaceAndCheck(ctx, root, data, checks, w)
+	if err == nil {
+		return nil
+	}
+	if rerr := snap.restore(); rerr != nil {
+		return fmt.Errorf("%w\nRESTORE FAILED, fix by hand (git checkout -- %s %s): %v", err, specFile, genDir, rerr)
+	}
+	fmt.Fprintf(w, "restored %s and %s/ as they were\n", specFile, genDir)
+	return err
+}
+
 // replaceAndCheck writes data to root's api/openapi.yaml and runs the steps
 // every spec version must pass, stopping at the first failure.
-func replaceAndCheck(ctx context.Context, root string, data []byte, w io.Writer) error {
+func replaceAndCheck(ctx context.Context, root string, data []byte, checks []step, w io.Writer) error {
 	if err := os.WriteFile(filepath.Join(root, specFile), data, 0o644); err != nil {
 		return err
 	}
-	for _, s := range steps {
+	for _, s := range checks {
 		fmt.Fprintf(w, "-- %s\n", s.name)
 		if err := s.run(ctx, root); err != nil {
 			return err
