@@ -11,11 +11,8 @@ import (
 	"testing"
 )
 
-// The module's own files, from this package's directory.
-var (
-	repoSpec    = filepath.Join("..", "..", specFile)
-	repoOverlay = filepath.Join("..", "..", overlayFile)
-)
+// repoOverlay is the module's api/overlay.yaml, from this package's directory.
+var repoOverlay = filepath.Join("..", "..", overlayFile)
 
 // minimalSpec is a valid document with the DeleteUser operation as Pagecall
 // publishes it, including its `required: [users]` erratum. Tests patch it.
