@@ -183,7 +183,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fault := s.takeFault(r.Method, template, rec.Path)
 	rec.Fault = fault
 	if fault != nil && fault.Delay > 0 && !s.sleep(r.Context(), fault.Delay) {
-		return
+		// Returning would make net/http send an empty 200; aborting
+		// drops the connection unanswered. Deferred calls still run.
+		panic(http.ErrAbortHandler)
 	}
 	if fault != nil && fault.Reset {
 		s.reset(w)
@@ -256,13 +258,39 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, readErr error, r
 		return http.StatusUnauthorized, errorBody(msg)
 	}
 	if err != nil {
-		return http.StatusBadRequest, errorBody(err.Error())
+		return http.StatusBadRequest, errorBody(describe(err))
 	}
 
 	s.mu.Lock()
 	a := s.respond(route, params, body)
 	s.mu.Unlock()
 	return a.status, a.body
+}
+
+// describe is a one-line account of a validation error. kin-openapi's
+// SchemaError.Error() appends the whole schema; only the reason and the
+// location in the value are kept here.
+func describe(err error) string {
+	msg := err.Error()
+	re, isRequestErr := errors.AsType[*openapi3filter.RequestError](err)
+	if isRequestErr && re.Err != nil {
+		msg = re.Err.Error()
+	}
+	if se, ok := errors.AsType[*openapi3.SchemaError](err); ok {
+		msg = se.Reason
+		if ptr := se.JSONPointer(); len(ptr) > 0 {
+			msg = fmt.Sprintf("%s (at /%s)", msg, strings.Join(ptr, "/"))
+		}
+	}
+	if isRequestErr {
+		switch {
+		case re.Parameter != nil:
+			return fmt.Sprintf("parameter %q in %s: %s", re.Parameter.Name, re.Parameter.In, msg)
+		case re.RequestBody != nil:
+			return "request body: " + msg
+		}
+	}
+	return msg
 }
 
 // allowedMethods lists the methods the document declares for the request's

@@ -1,0 +1,153 @@
+package pagecalltest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// TestEveryOperationAnswersSpecValid sends a valid request to every
+// operation of the embedded document (whatever it holds: CI swaps in every
+// published version) and checks the answer with ValidateResponse.
+func TestEveryOperationAnswersSpecValid(t *testing.T) {
+	probe := NewTestServer(t)
+	ops := probe.spec.operations()
+	if len(ops) == 0 {
+		t.Fatal("the document has no operations")
+	}
+	for _, route := range ops {
+		t.Run(route.Method+" "+route.Path, func(t *testing.T) {
+			s := NewTestServer(t) // fresh store: DeleteUser must not starve GetUser
+			req, params := validRequest(t, s, route)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := successResponse(route.Operation)
+			if resp.StatusCode != want {
+				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, want, body)
+			}
+			// The request as the server saw it, relative to the base URL,
+			// for kin-openapi's input.
+			input := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{
+					Request: req, PathParams: params, Route: route,
+				},
+				Status:  resp.StatusCode,
+				Header:  resp.Header,
+				Body:    io.NopCloser(bytes.NewReader(body)),
+				Options: &openapi3filter.Options{IncludeResponseStatus: true},
+			}
+			if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+				t.Fatalf("response is not valid for the document: %v\nbody: %s", err, body)
+			}
+		})
+	}
+}
+
+// validRequest builds an authenticated request to route from its parameters'
+// examples and schemas and a body sampled from its request body schema.
+func validRequest(t *testing.T, s *Server, route *routers.Route) (*http.Request, map[string]string) {
+	t.Helper()
+	path := route.Path
+	params := map[string]string{}
+	query := url.Values{}
+	header := http.Header{}
+	all := append(openapi3.Parameters{}, route.PathItem.Parameters...)
+	all = append(all, route.Operation.Parameters...)
+	for _, ref := range all {
+		p := ref.Value
+		if p.In != openapi3.ParameterInPath && !p.Required {
+			continue
+		}
+		v := p.Example
+		if v == nil {
+			v = sample(p.Schema)
+		}
+		str := fmt.Sprint(v)
+		switch p.In {
+		case openapi3.ParameterInPath:
+			params[p.Name] = str
+			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(str))
+		case openapi3.ParameterInQuery:
+			query.Set(p.Name, str)
+		case openapi3.ParameterInHeader:
+			header.Set(p.Name, str)
+		}
+	}
+	var body io.Reader
+	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
+		if sc := jsonBodySchema(rb.Value.Content); sc != nil {
+			b, err := json.Marshal(sample(sc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = bytes.NewReader(b)
+			header.Set("Content-Type", "application/json")
+		}
+	}
+	u := s.URL() + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequest(route.Method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header
+	req.Header.Set("Authorization", "Bearer "+APIKey)
+	return req, params
+}
+
+// TestSampleIsValidForEveryComponentSchema checks the generator on its own:
+// whatever the document declares, the sampled value satisfies its schema.
+func TestSampleIsValidForEveryComponentSchema(t *testing.T) {
+	s := NewTestServer(t)
+	if s.spec.doc.Components == nil {
+		t.Skip("no components")
+	}
+	for name, ref := range s.spec.doc.Components.Schemas {
+		v := sample(ref)
+		if err := ref.Value.VisitJSON(v); err != nil {
+			t.Errorf("schema %s: sample %v is invalid: %v", name, v, err)
+		}
+	}
+}
+
+// TestSampleFallsBackFromInvalidExample checks that an example that breaks
+// its own schema (as "#DEPRECATED#" on booleans did) is not served.
+func TestSampleFallsBackFromInvalidExample(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema *openapi3.Schema
+		want   any
+	}{
+		{"boolean with string example", &openapi3.Schema{Type: &openapi3.Types{"boolean"}, Example: "#DEPRECATED#"}, false},
+		{"date-time without example", &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "date-time"}, "2023-01-01T01:00:00Z"},
+		{"enum takes first", &openapi3.Schema{Type: &openapi3.Types{"string"}, Enum: []any{"guest", "host"}}, "guest"},
+		{"valid example kept", &openapi3.Schema{Type: &openapi3.Types{"string"}, Example: "scotty"}, "scotty"},
+		{"integer minimum", &openapi3.Schema{Type: &openapi3.Types{"integer"}, Min: openapi3.Ptr(3.0)}, 3.0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sample(openapi3.NewSchemaRef("", tt.schema)); got != tt.want {
+				t.Errorf("sample = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
