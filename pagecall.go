@@ -220,6 +220,14 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) (*User, error) {
 // results through Check to get the same handling as DeleteUser.
 func (c *Client) API() *gen.ClientWithResponses { return c.api }
 
+// RetryBudget returns the tokens left in the client's retry budget, from 0
+// to 10 (see RetryPolicy). A failed attempt that could be retried takes 1
+// token, any other answer gives back 0.1, and retries are sent only while
+// more than 5 tokens remain. It is for metrics and debugging: a value at or
+// below 5 means the API is failing often enough that this client has
+// stopped retrying and makes one attempt per call.
+func (c *Client) RetryBudget() float64 { return c.loop.budget.tokens() }
+
 // BaseURL returns the base URL the client sends requests to.
 func (c *Client) BaseURL() string { return c.loop.base.String() }
 
