@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -429,4 +431,53 @@ func TestConcurrentUse(t *testing.T) {
 	if n := len(s.Requests()); n != 8*5*2 {
 		t.Errorf("%d requests logged, want %d", n, 8*5*2)
 	}
+}
+
+// fakeTB records what NewTestServer asks of its TB.
+type fakeTB struct {
+	fatal    string
+	cleanups []func()
+}
+
+func (f *fakeTB) Helper()                           {}
+func (f *fakeTB) Fatalf(format string, args ...any) { f.fatal = fmt.Sprintf(format, args...) }
+func (f *fakeTB) Cleanup(fn func())                 { f.cleanups = append(f.cleanups, fn) }
+
+func TestNewTestServer(t *testing.T) {
+	t.Run("fails the test when it cannot listen", func(t *testing.T) {
+		tb := &fakeTB{}
+		if s := pagecalltest.NewTestServer(tb, pagecalltest.WithAddr("256.0.0.1:0")); s != nil {
+			t.Error("got a server")
+		}
+		if tb.fatal == "" {
+			t.Error("Fatalf not called")
+		}
+	})
+	t.Run("closes the server at cleanup", func(t *testing.T) {
+		tb := &fakeTB{}
+		s := pagecalltest.NewTestServer(tb)
+		if len(tb.cleanups) != 1 {
+			t.Fatalf("%d cleanups registered, want 1", len(tb.cleanups))
+		}
+		if r := deleteUser(s, exampleUser); r.status != http.StatusOK {
+			t.Fatalf("status %d before cleanup", r.status)
+		}
+		tb.cleanups[0]()
+		if r := deleteUser(s, exampleUser); r.err == nil {
+			t.Errorf("status %d after cleanup, want a connection error", r.status)
+		}
+	})
+	t.Run("serves on a given listener", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := pagecalltest.NewTestServer(t, pagecalltest.WithListener(ln))
+		if s.Addr() != ln.Addr().String() {
+			t.Errorf("Addr %s, want %s", s.Addr(), ln.Addr())
+		}
+		if r := deleteUser(s, exampleUser); r.status != http.StatusOK {
+			t.Errorf("status %d", r.status)
+		}
+	})
 }
