@@ -24,9 +24,11 @@ package pagecall
 // at 64 callers, and each leaves a TIME_WAIT socket behind.
 //
 // Targets are reported as ratios in docs/BENCHMARKS.md, never asserted here:
-// timings depend on the machine and its load.
+// timings depend on the machine and its load. Only TestHugeBodyAllocation
+// asserts, and it asserts bytes allocated, not time.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,6 +44,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/pplink/pagecall-go/gen"
@@ -54,6 +57,8 @@ const (
 	benchCallers = 64
 	// benchHugeBody is what the huge-body handler claims, or streams, at most.
 	benchHugeBody = 2 << 30
+	// benchHugeAllocLimit is what a refused huge body may cost in allocation.
+	benchHugeAllocLimit = 32 << 20
 )
 
 // benchUserJSON is a DeleteUser 200 answer shaped like the spec's example.
@@ -383,7 +388,7 @@ func (rt benchCountingRT) RoundTrip(req *http.Request) (*http.Response, error) {
 // BenchmarkHugeBody measures what a refused 2 GiB answer costs the SDK, with
 // the size announced in Content-Length (refused from the header) and
 // streamed chunked (refused once the 10 MiB default limit is passed). B/op
-// is the figure to read. Run it with a
+// is the figure to read; TestHugeBodyAllocation asserts it. Run it with a
 // small -benchtime (make bench uses 10x): each chunked op moves 10 MiB.
 func BenchmarkHugeBody(b *testing.B) {
 	s := benchServerGet()
@@ -407,3 +412,82 @@ func benchHugePrefix(mode string) string {
 	}
 	return "/huge-cl"
 }
+
+// TestHugeBodyAllocation checks that a 2 GiB answer, announced or streamed,
+// costs less than 32 MiB of allocation before DeleteUser returns
+// ErrResponseTooLarge. It measures the process's TotalAlloc, so it does not
+// run in parallel with other tests.
+func TestHugeBodyAllocation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 10 MiB over loopback")
+	}
+	s := benchServerGet()
+	for _, mode := range []string{"content-length", "chunked"} {
+		t.Run(mode, func(t *testing.T) {
+			c := benchNewSDK(t, s.URL+benchHugePrefix(mode)+"/v1", WithMaxRetries(0))
+			defer c.loop.hc.CloseIdleConnections()
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			_, err := c.DeleteUser(context.Background(), benchUserID)
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrResponseTooLarge) {
+				t.Fatalf("got %v, want ErrResponseTooLarge", err)
+			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%s: %.1f MiB allocated before the error", mode, float64(alloc)/(1<<20))
+			if alloc >= benchHugeAllocLimit {
+				t.Errorf("%s: allocated %d bytes (%.1f MiB), want < 32 MiB", mode, alloc, float64(alloc)/(1<<20))
+			}
+		})
+	}
+}
+
+// TestReadUpTo checks readUpTo against the plain reading it replaced,
+// io.ReadAll over io.LimitReader(r, limit+1), for sizes around the limit,
+// right and unknown size hints, and readers that return little at a time.
+func TestReadUpTo(t *testing.T) {
+	const limit = 5000
+	for _, size := range []int{0, 1, 511, 512, 513, 4096, limit - 1, limit, limit + 1, 3 * limit} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		for _, hint := range []int64{-1, int64(size)} {
+			for _, wrap := range []struct {
+				name string
+				f    func(io.Reader) io.Reader
+			}{{"plain", func(r io.Reader) io.Reader { return r }}, {"onebyte", iotest.OneByteReader}, {"half", iotest.HalfReader}} {
+				for _, wantPrefix := range []bool{false, true} {
+					name := fmt.Sprintf("size=%d/hint=%d/%s/prefix=%v", size, hint, wrap.name, wantPrefix)
+					want, _ := io.ReadAll(io.LimitReader(bytes.NewReader(data), limit+1))
+					wantMore := len(want) > limit
+					switch {
+					case wantMore && wantPrefix:
+						want = want[:limit]
+					case wantMore:
+						want = nil
+					}
+					got, more, err := readUpTo(wrap.f(bytes.NewReader(data)), hint, limit, wantPrefix)
+					if err != nil || more != wantMore || !bytes.Equal(got, want) {
+						t.Errorf("%s: got %d bytes, more %v, err %v; want %d bytes, more %v", name, len(got), more, err, len(want), wantMore)
+					}
+				}
+			}
+		}
+	}
+	// A read error ends the read with what came before it.
+	r := io.MultiReader(bytes.NewReader([]byte("partial")), iotest.ErrReader(io.ErrUnexpectedEOF))
+	if got, more, err := readUpTo(r, -1, limit, true); string(got) != "partial" || more || err != io.ErrUnexpectedEOF {
+		t.Errorf("read error: got %q, %v, %v", got, more, err)
+	}
+	// A reader that never makes progress is not read forever.
+	if _, _, err := readUpTo(benchStuckReader{}, -1, limit, true); err != io.ErrNoProgress {
+		t.Errorf("stuck reader: got %v, want io.ErrNoProgress", err)
+	}
+}
+
+// benchStuckReader returns 0, nil forever.
+type benchStuckReader struct{}
+
+func (benchStuckReader) Read([]byte) (int, error) { return 0, nil }

@@ -228,25 +228,87 @@ func (l *requestLoop) readBody(resp *http.Response) ([]byte, error) {
 	if ok && resp.ContentLength > limit {
 		return nil, fmt.Errorf("%w: Content-Length %d exceeds the limit of %d bytes", ErrResponseTooLarge, resp.ContentLength, limit)
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= limit {
-		buf.Grow(int(resp.ContentLength) + 1) // +1 so that EOF needs no regrowth
-	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	body, more, err := readUpTo(resp.Body, resp.ContentLength, limit, !ok)
 	if err != nil {
 		if ok {
 			return nil, err
 		}
 		// A broken error body still leaves a useful status.
-		return buf.Bytes(), nil
+		return body, nil
 	}
-	if n > limit {
-		if ok {
-			return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+	if more && ok {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, limit)
+	}
+	return body, nil
+}
+
+// readChunkMax caps the chunks readUpTo reads a body of unknown length into.
+const readChunkMax = 1 << 20
+
+// readUpTo reads r until EOF, or until it has read more than limit bytes,
+// in which case more is true and r is left unread past limit+1 bytes. It
+// returns what it read, at most limit bytes; when more is true it returns
+// them only if wantPrefix is set, and nil otherwise. A read error ends it with
+// what was read so far.
+//
+// It allocates little more than what it keeps. With sizeHint (the
+// Content-Length, or -1) in [0, limit], it reads into one buffer of
+// sizeHint+1 bytes, the +1 to meet EOF without growing. Otherwise it reads
+// into chunks that double from 512 bytes up to readChunkMax and joins them
+// at the end. A doubling buffer, as bytes.Buffer and io.ReadAll use, would
+// allocate about three times the body over its regrowths: 32 MiB for a
+// stream cut at the default 10 MiB limit.
+func readUpTo(r io.Reader, sizeHint, limit int64, wantPrefix bool) (body []byte, more bool, err error) {
+	size := int64(512)
+	if sizeHint >= 0 && sizeHint <= limit {
+		size = sizeHint + 1
+	}
+	size = min(size, limit+1)
+	var (
+		full  [][]byte // filled chunks before cur
+		cur   = make([]byte, 0, size)
+		total int64 // bytes read, in full and cur
+		empty int   // consecutive reads that returned nothing
+	)
+	for total <= limit {
+		if len(cur) == cap(cur) {
+			full = append(full, cur)
+			cur = make([]byte, 0, min(2*int64(cap(cur)), readChunkMax, limit+1-total))
 		}
-		return buf.Bytes()[:limit], nil
+		n, rerr := r.Read(cur[len(cur):cap(cur)])
+		cur = cur[:len(cur)+n]
+		total += int64(n)
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+		if n > 0 {
+			empty = 0
+		} else if empty++; empty >= 100 {
+			err = io.ErrNoProgress
+			break
+		}
 	}
-	return buf.Bytes(), nil
+	more = total > limit
+	if more && !wantPrefix {
+		return nil, true, err
+	}
+	if len(full) == 0 {
+		body = cur
+	} else {
+		body = make([]byte, 0, total)
+		for _, c := range full {
+			body = append(body, c...)
+		}
+		body = append(body, cur...)
+	}
+	if more {
+		body = body[:limit]
+	}
+	return body, more, err
 }
 
 // checkURL refuses a request outside the base URL, so that the key never
