@@ -1,0 +1,124 @@
+package pagecall_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	pagecall "github.com/pplink/pagecall-go"
+)
+
+// fakePagecall stands in for the API: it deletes external_user_102932 once
+// and answers 400 for any other user.
+func fakePagecall() *httptest.Server {
+	deleted := false
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path != "/v1/users/external_user_102932" || deleted {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"message": "user not found"}`)
+			return
+		}
+		deleted = true
+		io.WriteString(w, `{"user": {"user_id": "external_user_102932", "name": "scotty"}}`)
+	}))
+}
+
+func ExampleClient_DeleteUser() {
+	srv := fakePagecall() // in production, leave out WithBaseURL
+	defer srv.Close()
+
+	c, err := pagecall.NewClient(
+		pagecall.WithAPIKey("your-api-key"), // or set PAGECALL_API_KEY
+		pagecall.WithBaseURL(srv.URL+"/v1"),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	user, err := c.DeleteUser(ctx, "external_user_102932")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("deleted", user.UserID, user.Name)
+
+	// A second delete fails with a typed error.
+	_, err = c.DeleteUser(ctx, "external_user_102932")
+	var apiErr *pagecall.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Message)
+	}
+	// Output:
+	// deleted external_user_102932 scotty
+	// 400 user not found
+}
+
+// Every generated operation is reachable through API, with the same auth,
+// retries and limits. Check gives its result the same error handling as
+// DeleteUser.
+func ExampleCheck() {
+	srv := fakePagecall()
+	defer srv.Close()
+	c, err := pagecall.NewClient(pagecall.WithAPIKey("your-api-key"), pagecall.WithBaseURL(srv.URL+"/v1"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	resp, err := pagecall.Check(c.API().DeleteUserWithResponse(context.Background(), "external_user_102932"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode(), resp.JSON200.User.UserID)
+
+	_, err = pagecall.Check(c.API().DeleteUserWithResponse(context.Background(), "nobody"))
+	fmt.Println(err)
+	// Output:
+	// 200 external_user_102932
+	// pagecall: DELETE /v1/users/nobody: 400 Bad Request: user not found
+}
+
+func ExampleNewClient() {
+	c, err := pagecall.NewClient(
+		pagecall.WithAPIKey("your-api-key"),
+		pagecall.WithBaseURL(pagecall.DefaultBaseURL),
+		pagecall.WithTimeout(30*time.Second), // all attempts and waits of one call
+		pagecall.WithRetryPolicy(pagecall.RetryPolicy{
+			MaxRetries:     4,
+			InitialBackoff: 200 * time.Millisecond, // MaxBackoff 0: the default 8s
+		}),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c) // the key is never printed
+	// Output: pagecall.Client{BaseURL: "https://api.pagecall.com/v1", APIKey: [REDACTED]}
+}
+
+func ExampleNewClient_missingKey() {
+	_, err := pagecall.NewClient(pagecall.WithAPIKey(""))
+	fmt.Println(errors.Is(err, pagecall.ErrMissingAPIKey))
+	fmt.Println(err)
+	// Output:
+	// true
+	// pagecall: no API key: set PAGECALL_API_KEY or use WithAPIKey
+}
+
+func ExampleRetryPolicy_BackoffRange() {
+	p := pagecall.DefaultRetryPolicy()
+	for retry := 1; retry <= 5; retry++ {
+		lo, hi := p.BackoffRange(retry)
+		fmt.Printf("retry %d waits %v to %v\n", retry, lo, hi)
+	}
+	// Output:
+	// retry 1 waits 250ms to 500ms
+	// retry 2 waits 500ms to 1s
+	// retry 3 waits 1s to 2s
+	// retry 4 waits 2s to 4s
+	// retry 5 waits 4s to 8s
+}

@@ -1,0 +1,230 @@
+package pagecall
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestBackoffRange(t *testing.T) {
+	def := DefaultRetryPolicy()
+	tests := []struct {
+		name   string
+		policy RetryPolicy
+		retry  int
+		lo, hi time.Duration
+	}{
+		{"first retry from 500ms", def, 1, 250 * time.Millisecond, 500 * time.Millisecond},
+		{"second doubles", def, 2, 500 * time.Millisecond, time.Second},
+		{"fourth", def, 4, 2 * time.Second, 4 * time.Second},
+		{"capped at 8s", def, 5, 4 * time.Second, 8 * time.Second},
+		{"stays capped", def, 40, 4 * time.Second, 8 * time.Second},
+		{"no overflow", def, 1 << 20, 4 * time.Second, 8 * time.Second},
+		{"zero durations mean defaults", RetryPolicy{MaxRetries: 1}, 1, 250 * time.Millisecond, 500 * time.Millisecond},
+		{"retry 0 treated as 1", def, 0, 250 * time.Millisecond, 500 * time.Millisecond},
+		{"custom", RetryPolicy{InitialBackoff: 10 * time.Millisecond, MaxBackoff: 15 * time.Millisecond}, 2, 7500 * time.Microsecond, 15 * time.Millisecond},
+		{"max below initial", RetryPolicy{InitialBackoff: time.Second, MaxBackoff: time.Millisecond}, 3, 500 * time.Millisecond, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lo, hi := tt.policy.BackoffRange(tt.retry)
+			if lo != tt.lo || hi != tt.hi {
+				t.Fatalf("BackoffRange(%d) = [%v, %v], want [%v, %v]", tt.retry, lo, hi, tt.lo, tt.hi)
+			}
+			seen := map[time.Duration]bool{}
+			for range 200 {
+				d := tt.policy.Backoff(tt.retry)
+				if d < lo || d > hi {
+					t.Fatalf("Backoff(%d) = %v, outside [%v, %v]", tt.retry, d, lo, hi)
+				}
+				seen[d] = true
+			}
+			if len(seen) < 2 {
+				t.Errorf("Backoff(%d) returned one value in 200 draws: no jitter", tt.retry)
+			}
+		})
+	}
+}
+
+func TestDefaultRetryPolicy(t *testing.T) {
+	want := RetryPolicy{MaxRetries: 2, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
+	if got := DefaultRetryPolicy(); got != want {
+		t.Errorf("DefaultRetryPolicy() = %+v, want %+v", got, want)
+	}
+	if got := (RetryPolicy{MaxRetries: -3}).withDefaults(); got.MaxRetries != 0 {
+		t.Errorf("negative MaxRetries became %d, want 0", got.MaxRetries)
+	}
+}
+
+func TestRetryableStatus(t *testing.T) {
+	tests := []struct {
+		status int
+		get    bool // GET, PUT, DELETE…
+		post   bool // POST, PATCH
+	}{
+		{200, false, false},
+		{400, false, false},
+		{401, false, false},
+		{404, false, false},
+		{408, true, false},
+		{409, false, false},
+		{429, true, true},
+		{500, true, false},
+		{501, false, false},
+		{502, true, false},
+		{503, true, false},
+		{504, true, false},
+		{599, true, false},
+	}
+	for _, tt := range tests {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete} {
+			if got := RetryableStatus(m, tt.status); got != tt.get {
+				t.Errorf("RetryableStatus(%s, %d) = %v, want %v", m, tt.status, got, tt.get)
+			}
+		}
+		for _, m := range []string{http.MethodPost, http.MethodPatch} {
+			if got := RetryableStatus(m, tt.status); got != tt.post {
+				t.Errorf("RetryableStatus(%s, %d) = %v, want %v", m, tt.status, got, tt.post)
+			}
+		}
+	}
+}
+
+func TestRetryableError(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	reset := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	tests := []struct {
+		name       string
+		err        error
+		get, post  bool
+		wrapInURLs bool
+	}{
+		{"nil", nil, false, false, false},
+		{"dial refused", dial, true, true, true},
+		{"reset after write", reset, true, false, true},
+		{"EOF before response", io.EOF, true, false, true},
+		{"unexpected EOF mid-body", io.ErrUnexpectedEOF, true, false, false},
+		{"canceled", context.Canceled, false, false, true},
+		{"deadline", context.DeadlineExceeded, false, false, true},
+		{"no such host", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}}, false, false, true},
+		{"temporary DNS", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}}, true, true, true},
+		{"untrusted certificate", x509.UnknownAuthorityError{}, false, false, true},
+		{"hostname mismatch", x509.HostnameError{Host: "x"}, false, false, true},
+		{"redirect loop", ErrTooManyRedirects, false, false, true},
+		{"body too large", fmt.Errorf("%w: big", ErrResponseTooLarge), false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := []error{tt.err}
+			if tt.wrapInURLs {
+				// As net/http returns it.
+				errs = append(errs, &url.Error{Op: "Delete", URL: "https://x/v1/users/a", Err: tt.err})
+			}
+			for _, err := range errs {
+				if got := RetryableError(http.MethodDelete, err); got != tt.get {
+					t.Errorf("RetryableError(DELETE, %v) = %v, want %v", err, got, tt.get)
+				}
+				if got := RetryableError(http.MethodPost, err); got != tt.post {
+					t.Errorf("RetryableError(POST, %v) = %v, want %v", err, got, tt.post)
+				}
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		value  string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{"1", time.Second, true},
+		{" 120 ", 2 * time.Minute, true},
+		{"-1", 0, false},
+		{"1.5", 0, false},
+		{"soon", 0, false},
+		{"99999999999999999999", 0, false},
+		{"9999999999", 24 * time.Hour, true},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{"Sat, 28 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Saturday, 28-Nov-26 12:00:30 GMT", 30 * time.Second, true}, // RFC 850
+		{"Sat Nov 28 12:00:30 2026", 30 * time.Second, true},         // asctime
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			got, ok := ParseRetryAfter(tt.value, now)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestIsIdempotent(t *testing.T) {
+	for m, want := range map[string]bool{
+		"GET": true, "HEAD": true, "OPTIONS": true, "PUT": true, "DELETE": true, "TRACE": true,
+		"POST": false, "PATCH": false, "CONNECT": false, "": false,
+	} {
+		if got := IsIdempotent(m); got != want {
+			t.Errorf("IsIdempotent(%q) = %v, want %v", m, got, want)
+		}
+	}
+}
+
+func TestRetryBudgetArithmetic(t *testing.T) {
+	tests := []struct {
+		name       string
+		failures   int
+		successes  int
+		wantTokens float64
+		wantRetry  bool
+	}{
+		{"starts full", 0, 0, 10, true},
+		{"4 failures leave 6", 4, 0, 6, true},
+		{"5 failures leave exactly half: no retry", 5, 0, 5, false},
+		{"floor at 0", 50, 0, 0, false},
+		{"cap at 10", 0, 50, 10, true},
+		{"10 successes repay 1 failure", 5, 10, 6, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newRetryBudget()
+			for range tt.failures {
+				b.onFailure()
+			}
+			for range tt.successes {
+				b.onSuccess()
+			}
+			if got := b.tokens(); got != tt.wantTokens {
+				t.Errorf("tokens = %v, want %v", got, tt.wantTokens)
+			}
+			if got := b.allowRetry(); got != tt.wantRetry {
+				t.Errorf("allowRetry = %v, want %v", got, tt.wantRetry)
+			}
+		})
+	}
+}
+
+func TestAPIErrorTemporary(t *testing.T) {
+	for status, want := range map[int]bool{400: false, 404: false, 408: true, 429: true, 500: true, 501: false, 503: true} {
+		if got := (&APIError{StatusCode: status}).Temporary(); got != want {
+			t.Errorf("APIError{%d}.Temporary() = %v, want %v", status, got, want)
+		}
+	}
+	var err error = &APIError{StatusCode: 503}
+	if !errors.As(err, new(*APIError)) {
+		t.Error("errors.As fails on *APIError")
+	}
+}
