@@ -116,7 +116,11 @@ func breaking(ctx context.Context, base, revision []byte, w io.Writer) (int, err
 		return 0, err
 	}
 	oasdiff := func(format string) ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "go", "run", oasdiffModule, "breaking", "--color", "never", "--allow-external-refs=false", "-f", format, "current.yaml", "new.yaml")
+		args := []string{"run", oasdiffModule, "breaking", "--allow-external-refs=false", "-f", format, "current.yaml", "new.yaml"}
+		if format == "text" {
+			args = append(args, "--color", "never")
+		}
+		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = dir
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
