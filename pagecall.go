@@ -210,8 +210,8 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) (*User, error) {
 			Err: fmt.Errorf("%w: %d answer with content type %q, want JSON", ErrMalformedResponse, resp.StatusCode(), resp.ContentType()),
 		}
 	}
-	u := resp.JSON200.User
-	return &u, nil
+	// The response is this call's own: return its User rather than a copy.
+	return &resp.JSON200.User, nil
 }
 
 // API returns the generated client for every operation in the spec. Its
