@@ -200,6 +200,12 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) (*User, error) {
 	if err := ValidateUserID(userID); err != nil {
 		return nil, err
 	}
+	// Bound the call here rather than in the request loop, so that the
+	// request is built with its final context and not copied again there.
+	ctx, cancel := c.loop.withTimeout(ctx)
+	if cancel != nil {
+		defer cancel()
+	}
 	resp, err := Check(c.api.DeleteUserWithResponse(ctx, userID))
 	if err != nil {
 		return nil, err

@@ -81,10 +81,9 @@ type requestLoop struct {
 // non-2xx answer, *RequestError for anything else.
 func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if _, ok := ctx.Deadline(); !ok && l.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, l.timeout)
+	if tctx, cancel := l.withTimeout(ctx); cancel != nil {
 		defer cancel()
+		ctx = tctx
 		req = req.WithContext(ctx)
 	}
 	path := req.URL.EscapedPath()
@@ -208,6 +207,15 @@ type memBody struct{ bytes.Reader }
 
 // Close does nothing: there is nothing left to release.
 func (*memBody) Close() error { return nil }
+
+// withTimeout bounds ctx by the client's timeout when ctx has no deadline
+// of its own; otherwise it returns ctx and a nil cancel.
+func (l *requestLoop) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); !ok && l.timeout > 0 {
+		return context.WithTimeout(ctx, l.timeout)
+	}
+	return ctx, nil
+}
 
 // sleep waits for d or until ctx ends, whichever is first.
 func sleep(ctx context.Context, d time.Duration) error {
