@@ -47,3 +47,39 @@ update-spec:
 ## (../shared/specs/pagecall-history) in scratch copies; skips if absent.
 spec-history:
 	$(GO) run ./cmd/specupdate history
+
+## bench: issue #5's benchmarks (docs/BENCHMARKS.md). Builds the test binary
+## once, then runs BENCH_COUNT rounds; each round is one process that runs
+## every variant once, so the variants are interleaved in time and share one
+## loopback server. b.N is fixed (BENCH_TIME) because the naive variant opens
+## a connection per call at 64 callers; HugeBody moves 10 MiB an op and runs
+## 10x. Raw output goes to BENCH_OUT, then benchstat summarises it: all
+## results, then the variants side by side against the hand-written floor.
+BENCH_COUNT ?= 6
+BENCH_TIME  ?= 20000x
+BENCH_DIR   ?= $(or $(TMPDIR),/tmp)/pagecall-bench
+BENCH_OUT   ?= $(BENCH_DIR)/bench.txt
+# golang.org/x/perf has no release tags: pin the pseudo-version.
+BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+
+.PHONY: bench bench-smoke
+bench:
+	@mkdir -p $(BENCH_DIR) && rm -f $(BENCH_OUT)
+	$(GO) test -c -o $(BENCH_DIR)/pagecall.test .
+	@echo "# $$(nproc 2>/dev/null) cores, $$($(GO) version), GOARCH=$$($(GO) env GOARCH), load: $$(uptime)" | tee $(BENCH_OUT)
+	@for i in $$(seq 1 $(BENCH_COUNT)); do \
+		echo "round $$i/$(BENCH_COUNT)"; \
+		$(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^Benchmark(DeleteUser|Retries)$$' \
+			-test.benchmem -test.benchtime=$(BENCH_TIME) -test.count=1 > $(BENCH_DIR)/round.txt \
+			&& $(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^BenchmarkHugeBody$$' \
+			-test.benchmem -test.benchtime=10x -test.count=1 >> $(BENCH_DIR)/round.txt \
+			|| { cat $(BENCH_DIR)/round.txt; exit 1; }; \
+		cat $(BENCH_DIR)/round.txt >> $(BENCH_OUT); \
+	done
+	$(BENCHSTAT) $(BENCH_OUT)
+	$(BENCHSTAT) -filter '.name:DeleteUser' -col '/impl@(floor sdk gen naive)' $(BENCH_OUT)
+	$(BENCHSTAT) -filter '.name:Retries' -col '/failures@(none 1in3)' $(BENCH_OUT)
+
+## bench-smoke: for CI: build and run every benchmark once (-benchtime=1x).
+bench-smoke:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x -count=1 .
