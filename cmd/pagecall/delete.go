@@ -155,7 +155,7 @@ func deleteSingle(ctx context.Context, e *env, c deleter, id string) error {
 	if err := pagecall.ValidateUserID(id); err != nil {
 		return withCode(exitUsage, err)
 	}
-	ctx, sw := watchSignals(ctx, e.Signals, e.Stderr, "waiting for the deletion in flight to finish")
+	ctx, sw := watchSignals(ctx, e.Signals, e.Stderr, "waiting for the deletion in flight to finish; press Ctrl-C again to abort")
 	defer sw.Release()
 	user, err := c.DeleteUser(ctx, id)
 	sw.Release()
@@ -202,7 +202,7 @@ func dryRun(e *env, list idList) error {
 // ID as it finishes and a summary at the end.
 func deleteBulk(ctx context.Context, e *env, c deleter, list idList, concurrency int, showBar bool) error {
 	start := time.Now()
-	ctx, sw := watchSignals(ctx, e.Signals, e.Stderr, "starting no new deletions, waiting for those in flight")
+	ctx, sw := watchSignals(ctx, e.Signals, e.Stderr, "starting no new deletions, waiting for those in flight; press Ctrl-C again to abort")
 	defer sw.Release()
 
 	var bar *progressbar.ProgressBar

@@ -592,3 +592,45 @@ func TestHelpAndCompletion(t *testing.T) {
 		t.Errorf("completion bash: exit %d; want 0 and a bash script", r.code)
 	}
 }
+
+// TestMockCommand runs "pagecall mock" with a failing ID, deletes through
+// it with a second binary, and stops it with SIGINT.
+func TestMockCommand(t *testing.T) {
+	t.Parallel()
+	mock, mockOut, mockErr := command(t, cliEnv(), "", "mock", "--addr", "127.0.0.1:0", "--user", "alice", "--user", "bob", "--fail-id", "bob", "--fail-status", "500")
+	if err := mock.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(mockOut.String(), "Press Ctrl-C to stop.") })
+	var base string
+	for line := range strings.Lines(mockOut.String()) {
+		if u, ok := strings.CutPrefix(line, "Mock Pagecall API listening on "); ok {
+			base = strings.TrimSpace(u)
+		}
+	}
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/v1") {
+		t.Fatalf("no base URL in the mock's output:\n%s", mockOut)
+	}
+	if !strings.Contains(mockOut.String(), "PAGECALL_BASE_URL="+base+" PAGECALL_API_KEY="+pagecalltest.APIKey+" pagecall users delete external_user_102932") {
+		t.Error("the mock does not print a ready-to-paste command")
+	}
+
+	r := runCLI(t, cliEnv("PAGECALL_BASE_URL="+base, "PAGECALL_API_KEY="+pagecalltest.APIKey), "",
+		"users", "delete", "--max-retries", "0", "alice", "bob")
+	recs := records(t, r.stdout)
+	if r.code != exitFailure || recs["alice"].Outcome != outcomeDeleted || recs["bob"].Status != 500 {
+		t.Errorf("exit %d, records %+v; want 1 with alice deleted and bob failing with 500", r.code, recs)
+	}
+
+	_ = mock.Process.Signal(syscall.SIGINT)
+	if res := result(t, mock, mock.Wait(), mockOut, mockErr); res.code != exitOK {
+		t.Errorf("mock exit %d after SIGINT, want 0", res.code)
+	}
+	if !strings.Contains(mockErr.String(), "path=/v1/users/alice") {
+		t.Error("the mock did not log the requests")
+	}
+
+	if r := runCLI(t, cliEnv(), "", "mock", "--addr", "0.0.0.0:0"); r.code != exitUsage || !strings.Contains(r.stderr, "loopback") {
+		t.Errorf("non-loopback --addr: exit %d; want 2 naming loopback", r.code)
+	}
+}

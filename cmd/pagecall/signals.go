@@ -21,8 +21,8 @@ type signalWatch struct {
 // watchSignals watches sigs until Release. It returns a context derived
 // from ctx that is cancelled at the second signal (or by Release); use it
 // for the requests. At each signal it writes a line to notice saying what
-// happens now; stopping says what the first signal stops, e.g. "starting
-// no new deletions".
+// happens now; stopping says what the first signal does, e.g. "starting
+// no new deletions; press Ctrl-C again to abort".
 func watchSignals(ctx context.Context, sigs <-chan os.Signal, notice io.Writer, stopping string) (context.Context, *signalWatch) {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &signalWatch{
@@ -48,7 +48,7 @@ func watchSignals(ctx context.Context, sigs <-chan os.Signal, notice io.Writer, 
 				n++
 				if n == 1 {
 					close(w.stop)
-					_, _ = io.WriteString(notice, "pagecall: "+s.String()+": "+stopping+"; press Ctrl-C again to abort\n")
+					_, _ = io.WriteString(notice, "pagecall: "+s.String()+": "+stopping+"\n")
 					continue
 				}
 				_, _ = io.WriteString(notice, "pagecall: "+s.String()+" again: aborting\n")
