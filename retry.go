@@ -180,9 +180,11 @@ func ParseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) 
 	if value == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
+	if value[0] >= '0' && value[0] <= '9' {
+		// delay-seconds is 1*DIGIT (RFC 9110 10.2.3): no sign, no fraction.
+		secs, err := strconv.ParseInt(value, 10, 64)
+		if err != nil {
+			return 0, false // not digits only, or beyond int64
 		}
 		// Clamp absurd values instead of overflowing time.Duration.
 		if secs > int64(24*time.Hour/time.Second) {
