@@ -18,8 +18,9 @@ func Example() {
 	}
 	defer s.Close()
 
-	// The next request is refused as an overloaded server would.
-	s.Inject(pagecalltest.Fault{Route: "DELETE /users/{user_id}", Status: http.StatusServiceUnavailable, RetryAfter: "1"})
+	// The next DELETE of this user is refused as an overloaded server would.
+	// (Route may also name the document's template, "DELETE /users/{user_id}".)
+	s.Inject(pagecalltest.Fault{Route: "DELETE /users/external_user_102932", Status: http.StatusServiceUnavailable, RetryAfter: "1"})
 
 	del := func() {
 		req, _ := http.NewRequest(http.MethodDelete, s.URL()+"/users/external_user_102932", nil)
