@@ -83,3 +83,14 @@ bench:
 ## bench-smoke: for CI: build and run every benchmark once (-benchtime=1x).
 bench-smoke:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x -count=1 .
+
+## fuzz: run each fuzz target for FUZZTIME (default 10s); the seed corpora
+## live in testdata/fuzz and also run as plain tests under 'make test'
+FUZZTIME ?= 10s
+FUZZ_TARGETS ?= FuzzUserIDPath FuzzParseRetryAfter FuzzErrorMessage
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== $$t"; \
+		$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) . || exit 1; \
+	done
