@@ -278,8 +278,8 @@ func benchPerP() int {
 
 // benchRun runs call b.N times with the given number of callers (1 or
 // benchCallers), and reports the connections the server accepted meanwhile
-// as "conns" (per run) and "conns/op". Errors are counted; if fatal is set
-// any error fails the benchmark, otherwise they are reported as "errors/op".
+// as "conns" (per run) and "conns/op". If fatal is set any error fails the
+// benchmark; otherwise errors are reported as "errors/op".
 func benchRun(b *testing.B, callers int, call benchCall, fatal bool) {
 	b.Helper()
 	s := benchServerGet()
@@ -316,10 +316,11 @@ func benchRun(b *testing.B, callers int, call benchCall, fatal bool) {
 	conns := s.conns.Load() - conns0
 	b.ReportMetric(float64(conns), "conns")
 	b.ReportMetric(float64(conns)/float64(b.N), "conns/op")
-	if n := errs.Load(); n > 0 {
-		if fatal {
-			b.Fatalf("%d of %d calls failed; first: %v", n, b.N, *firstErr.Load())
-		}
+	n := errs.Load()
+	if n > 0 && fatal {
+		b.Fatalf("%d of %d calls failed; first: %v", n, b.N, *firstErr.Load())
+	}
+	if !fatal {
 		b.ReportMetric(float64(n)/float64(b.N), "errors/op")
 	}
 }
