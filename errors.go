@@ -119,7 +119,8 @@ func (e *RequestError) Error() string {
 	if e.Method != "" || e.Path != "" {
 		fmt.Fprintf(&b, "%s %s: ", e.Method, e.Path)
 	}
-	fmt.Fprintf(&b, "%v", e.Err)
+	// Our own sentinels start with "pagecall: " too; say it once.
+	b.WriteString(strings.TrimPrefix(e.Err.Error(), "pagecall: "))
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
 	}

@@ -17,6 +17,7 @@ package pagecall
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -208,6 +209,11 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) (*User, error) {
 	}
 	resp, err := Check(c.api.DeleteUserWithResponse(ctx, userID))
 	if err != nil {
+		var reqErr *RequestError
+		if errors.As(err, &reqErr) && reqErr.Method == "" {
+			// The generated parser failed: name the request it parsed.
+			reqErr.Method, reqErr.Path = http.MethodDelete, c.loop.basePath+"users/"+url.PathEscape(userID)
+		}
 		return nil, err
 	}
 	if resp.JSON200 == nil {

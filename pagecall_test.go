@@ -552,6 +552,9 @@ func TestMalformedSuccessBody(t *testing.T) {
 			if !errors.Is(err, ErrMalformedResponse) || u != nil {
 				t.Fatalf("DeleteUser = %v, %v; want ErrMalformedResponse", u, err)
 			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "pagecall: DELETE /v1/users/"+testUserID+": malformed response") {
+				t.Errorf("Error() = %q, want it to name the request once", msg)
+			}
 		})
 	}
 }
@@ -727,7 +730,9 @@ func TestConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if conns := ts.conns.Load(); conns > callers+4 {
+	// A caller that finds no idle connection dials; one freed meanwhile
+	// stays in the pool, so a few more than the callers may open.
+	if conns := ts.conns.Load(); conns > callers*5/4 {
 		t.Errorf("opened %d connections for %d concurrent callers", conns, callers)
 	}
 }

@@ -148,10 +148,18 @@ func RetryableStatus(method string, status int) bool {
 }
 
 // RetryableError reports whether a transport error (no HTTP answer) is worth
-// another attempt of a request with this method. Context errors, TLS
-// certificate errors, unknown hosts and redirect-policy errors are final.
+// another attempt of a request with this method. Cancellation, deadlines
+// (other than a dial timeout), TLS certificate errors, unknown hosts,
+// redirect loops and oversized bodies are final. The caller must also stop
+// when its own context has ended: a dial timeout and a cancelled context
+// can look alike.
 func RetryableError(method string, err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var opErr *net.OpError
+	dial := errors.As(err, &opErr) && opErr.Op == "dial"
+	if !dial && errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var dnsErr *net.DNSError
@@ -162,9 +170,9 @@ func RetryableError(method string, err error) bool {
 	if isCertificateError(err) || errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrResponseTooLarge) {
 		return false
 	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		// Nothing was sent: safe for every method.
+	if dial {
+		// Nothing was sent (refused, unreachable, or the dialer's own
+		// timeout): safe for every method.
 		return true
 	}
 	// Anything else happened after the request may have been written (reset,

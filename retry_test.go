@@ -114,6 +114,8 @@ func TestRetryableError(t *testing.T) {
 		{"unexpected EOF mid-body", io.ErrUnexpectedEOF, true, false, false},
 		{"canceled", context.Canceled, false, false, true},
 		{"deadline", context.DeadlineExceeded, false, false, true},
+		{"dial timeout", &net.OpError{Op: "dial", Net: "tcp", Err: dialTimeoutErr{}}, true, true, true},
+		{"dial cancelled", &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}, false, false, true},
 		{"no such host", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}}, false, false, true},
 		{"temporary DNS", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "server misbehaving", Name: "x", IsTemporary: true}}, true, true, true},
 		{"untrusted certificate", x509.UnknownAuthorityError{}, false, false, true},
@@ -139,6 +141,14 @@ func TestRetryableError(t *testing.T) {
 		})
 	}
 }
+
+// dialTimeoutErr is what net returns when a Dialer's timeout passes: a timeout
+// error that also matches context.DeadlineExceeded.
+type dialTimeoutErr struct{}
+
+func (dialTimeoutErr) Error() string   { return "i/o timeout" }
+func (dialTimeoutErr) Timeout() bool   { return true }
+func (dialTimeoutErr) Is(e error) bool { return e == context.DeadlineExceeded }
 
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

@@ -128,7 +128,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 		)
 		switch {
 		case err != nil:
-			retryable = RetryableError(req.Method, err)
+			retryable = ctx.Err() == nil && RetryableError(req.Method, err)
 			fail = &RequestError{Method: req.Method, Path: path, Attempts: attempt, Err: unwrapURLError(err)}
 		case resp.StatusCode >= 200 && resp.StatusCode <= 299:
 			l.budget.onSuccess()
