@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated build vet lint test ci update-spec spec-history
+.PHONY: all generate check-generated check-deps build vet lint test ci update-spec spec-history update-spec spec-history
 
 all: build
 
@@ -33,7 +33,14 @@ lint:
 test:
 	$(GO) test -race $(PKGS)
 
-ci: check-generated build vet lint test
+## check-deps: the library must not link kin-openapi (the mock and tools may)
+check-deps:
+	@if $(GO) list -deps . ./gen | grep -q getkin; then \
+		echo "the pagecall package links kin-openapi:"; $(GO) list -deps . ./gen | grep getkin; exit 1; \
+	fi
+
+## ci: everything .ci/run checks, in order of cost
+ci: check-generated check-deps build vet lint test fuzz bench-smoke spec-history
 
 ## update-spec: take a new Pagecall spec: validate, report breaking changes
 ## (oasdiff), replace api/openapi.yaml, regenerate, build, vet, test; restores
