@@ -62,11 +62,14 @@ func history(ctx context.Context, root, dir string, jobs int, w io.Writer) error
 	}
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for j := range jobs {
-		copyDir := filepath.Join(scratch, fmt.Sprintf("w%d", j))
-		if err := copyFiles(root, copyDir, files); err != nil {
+	copies := make([]string, jobs)
+	for j := range copies {
+		copies[j] = filepath.Join(scratch, fmt.Sprintf("w%d", j))
+		if err := copyFiles(root, copies[j], files); err != nil {
 			return err
 		}
+	}
+	for _, copyDir := range copies {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -113,7 +116,6 @@ func history(ctx context.Context, root, dir string, jobs int, w io.Writer) error
 func checkVersion(ctx context.Context, copyDir, version string) result {
 	start := time.Now()
 	r := result{name: strings.TrimSuffix(filepath.Base(version), ".yaml"), overlay: "-"}
-	defer func() { r.dur = time.Since(start) }()
 	r.err = func() error {
 		c, err := checkSpec(ctx, version, filepath.Join(copyDir, overlayFile))
 		if err != nil {
