@@ -67,8 +67,6 @@ func loadSpec(openapiDoc, overlayDoc []byte) (*spec, error) {
 		return nil, errors.New("pagecalltest: OpenAPI document declares no paths")
 	}
 
-	fillMissingItems(doc)
-
 	basePath := ""
 	if len(doc.Servers) > 0 {
 		u, err := url.Parse(doc.Servers[0].URL)
@@ -106,71 +104,4 @@ func (s *spec) operations() []*routers.Route {
 		}
 	}
 	return out
-}
-
-// fillMissingItems gives every array schema without `items` an empty (any
-// value) items schema. Pagecall's 2023-11..2024-01 documents declare
-// Room.members as `type: array` with no items; JSON Schema reads that as
-// "items may be anything", but kin-openapi refuses such a document outright,
-// and the mock must serve every published version.
-func fillMissingItems(doc *openapi3.T) {
-	seen := map[*openapi3.Schema]bool{}
-	var walk func(ref *openapi3.SchemaRef)
-	walk = func(ref *openapi3.SchemaRef) {
-		if ref == nil || ref.Value == nil || seen[ref.Value] {
-			return
-		}
-		sc := ref.Value
-		seen[sc] = true
-		if sc.Type.Is(openapi3.TypeArray) && sc.Items == nil {
-			sc.Items = openapi3.NewSchemaRef("", &openapi3.Schema{})
-		}
-		walk(sc.Items)
-		walk(sc.Not)
-		for _, p := range sc.Properties {
-			walk(p)
-		}
-		if sc.AdditionalProperties.Schema != nil {
-			walk(sc.AdditionalProperties.Schema)
-		}
-		for _, list := range []openapi3.SchemaRefs{sc.AllOf, sc.AnyOf, sc.OneOf} {
-			for _, r := range list {
-				walk(r)
-			}
-		}
-	}
-	walkContent := func(c openapi3.Content) {
-		for _, mt := range c {
-			walk(mt.Schema)
-		}
-	}
-	walkParams := func(ps openapi3.Parameters) {
-		for _, p := range ps {
-			if p.Value != nil {
-				walk(p.Value.Schema)
-				walkContent(p.Value.Content)
-			}
-		}
-	}
-	if doc.Components != nil {
-		for _, sc := range doc.Components.Schemas {
-			walk(sc)
-		}
-	}
-	for _, item := range doc.Paths.Map() {
-		walkParams(item.Parameters)
-		for _, op := range item.Operations() {
-			walkParams(op.Parameters)
-			if op.RequestBody != nil && op.RequestBody.Value != nil {
-				walkContent(op.RequestBody.Value.Content)
-			}
-			if op.Responses != nil {
-				for _, r := range op.Responses.Map() {
-					if r.Value != nil {
-						walkContent(r.Value.Content)
-					}
-				}
-			}
-		}
-	}
 }

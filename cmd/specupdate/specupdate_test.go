@@ -73,8 +73,8 @@ actions:
 		{"missing file", "", repoOverlay, []string{"cannot load as OpenAPI", "no such file"}},
 		{"not YAML", "openapi: [3.0\n  broken", repoOverlay, []string{"cannot load as OpenAPI"}},
 		{"external reference refused", strings.Replace(minimalSpec, `"#/components/schemas/User"`, `"https://example.com/user.yaml"`, 1), repoOverlay, []string{"cannot load as OpenAPI"}},
-		{"structurally invalid", strings.Replace(minimalSpec, "tags: {type: array, items: {type: string}}", "tags: {type: array}", 1), repoOverlay,
-			[]string{"invalid OpenAPI (after applying api/overlay.yaml)", "items' must be non-null"}},
+		{"structurally invalid", strings.Replace(minimalSpec, "tags: {type: array, items: {type: string}}", "tags: {type: array, items: {type: text}}", 1), repoOverlay,
+			[]string{"invalid OpenAPI (after applying api/overlay.yaml)", "text"}},
 		{"no DeleteUser", strings.Replace(minimalSpec, "operationId: DeleteUser", "operationId: RemoveUser", 1), repoOverlay, []string{"no operation has operationId DeleteUser"}},
 		{"no User schema", strings.Replace(strings.Replace(minimalSpec, "    User:\n", "    Person:\n", 1), "schemas/User", "schemas/Person", 1), repoOverlay, []string{"components.schemas.User is missing"}},
 		{"overlay action that does not match", minimalSpec, staleOverlay, []string{
@@ -131,8 +131,8 @@ func TestCheckSpecNotesRawErrataTheOverlayFixes(t *testing.T) {
 	if bytes.Contains(c.Overlaid, []byte(deprecatedPlaceholder)) || bytes.Contains(c.Overlaid, []byte("- users")) {
 		t.Errorf("overlaid document still has an erratum:\n%s", c.Overlaid)
 	}
-	if got := matchCounts(c.Actions); got != "1/1/1" {
-		t.Errorf("overlay matches = %s, want 1/1/1", got)
+	if got := matchCounts(c.Actions); got != "1/1/0/1" {
+		t.Errorf("overlay matches = %s, want 1/1/0/1", got)
 	}
 }
 
@@ -153,8 +153,10 @@ func TestOverlayFixesEveryPublishedVersion(t *testing.T) {
 			if len(c.Contract) > 0 {
 				t.Errorf("%s", strings.Join(c.Contract, "\n"))
 			}
+			// The users/user erratum is in every published version, so its
+			// two actions must match; the others fix errata that come and go.
 			for _, a := range c.Actions {
-				if a.Matches == 0 && a.Index != 3 {
+				if a.Matches == 0 && a.Index <= 2 {
 					t.Errorf("action %d (%s) matches nothing", a.Index, a.Description)
 				}
 			}
