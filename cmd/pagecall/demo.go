@@ -57,7 +57,9 @@ func runDemo(ctx context.Context, e *env) error {
 		return withCode(exitFailure, err)
 	}
 	defer srv.Close()
-	srv.Inject(pagecalltest.Fault{Route: "DELETE /users/{user_id}", Status: http.StatusServiceUnavailable, RetryAfter: "1"})
+	// The literal path, not the spec's template: the template's parameter
+	// name changed between spec versions ({id}, later {user_id}).
+	srv.Inject(pagecalltest.Fault{Route: "DELETE /users/" + demoUser, Status: http.StatusServiceUnavailable, RetryAfter: "1"})
 
 	out := e.Stdout
 	attempts := &attemptPrinter{w: out, indent: "   "}
