@@ -76,7 +76,7 @@ bench:
 	@echo "# $$(nproc 2>/dev/null) cores, $$($(GO) version), GOARCH=$$($(GO) env GOARCH), load: $$(uptime)" | tee $(BENCH_OUT)
 	@for i in $$(seq 1 $(BENCH_COUNT)); do \
 		echo "round $$i/$(BENCH_COUNT)"; \
-		$(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^Benchmark(DeleteUser|Retries)$$' \
+		$(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^Benchmark(DeleteUser|DeleteUserCost|Retries)$$' \
 			-test.benchmem -test.benchtime=$(BENCH_TIME) -test.count=1 > $(BENCH_DIR)/round.txt \
 			&& $(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^BenchmarkHugeBody$$' \
 			-test.benchmem -test.benchtime=10x -test.count=1 >> $(BENCH_DIR)/round.txt \
@@ -85,6 +85,7 @@ bench:
 	done
 	$(BENCHSTAT) $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:DeleteUser' -col '/impl@(floor sdk gen naive)' $(BENCH_OUT)
+	$(BENCHSTAT) -filter '.name:DeleteUserCost' -col '/step@(floor transport timeout gen sdk)' $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:Retries' -col '/failures@(none 1in3 1in3-refilled)' $(BENCH_OUT)
 
 ## bench-smoke: for CI: build and run every benchmark once (-benchtime=1x).

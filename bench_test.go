@@ -261,6 +261,17 @@ var benchImpls = []benchImpl{
 	}},
 }
 
+// benchImplNamed returns the variant of BenchmarkDeleteUser with this name.
+func benchImplNamed(b *testing.B, name string) benchImpl {
+	for _, im := range benchImpls {
+		if im.name == name {
+			return im
+		}
+	}
+	b.Fatalf("no variant %q", name)
+	return benchImpl{}
+}
+
 // benchNewSDK returns a Client with the SDK's default HTTP client.
 func benchNewSDK(b testing.TB, baseURL string, opts ...Option) *Client {
 	c, err := NewClient(append([]Option{WithAPIKey(benchAPIKey), WithBaseURL(baseURL)}, opts...)...)
@@ -338,6 +349,76 @@ func BenchmarkDeleteUser(b *testing.B) {
 				benchRun(b, callers, call, true)
 			})
 		}
+	}
+}
+
+// BenchmarkDeleteUserCost splits the sequential gap between the floor and
+// the SDK into steps, each adding one thing to the one before:
+//
+//	floor      hand-written net/http over the floor's tuned transport
+//	transport  the same over the SDK's default transport, whose
+//	           ResponseHeaderTimeout (30s) starts a timer per request
+//	timeout    plus a per-call context.WithTimeout(DefaultTimeout), which
+//	           the SDK adds when the caller's context has no deadline
+//	gen        the generated client instead of the hand-written request
+//	           and parsing, over the same transport, with the same timeout
+//	sdk        (*Client).DeleteUser: adds buffering the body for retries,
+//	           URL checks, the retry loop and error mapping
+func BenchmarkDeleteUserCost(b *testing.B) {
+	base := benchServerGet().URL
+	auth := "Bearer " + benchAPIKey
+	steps := []struct {
+		name  string
+		setup func(b *testing.B) (benchCall, func())
+	}{
+		{"floor", func(b *testing.B) (benchCall, func()) { return benchImplNamed(b, "floor").setup(b, base) }},
+		{"transport", func(b *testing.B) (benchCall, func()) {
+			hc := newDefaultHTTPClient()
+			return func(ctx context.Context) error {
+				_, err := benchHandDelete(ctx, hc, base+"/v1", auth, benchUserID)
+				return err
+			}, hc.CloseIdleConnections
+		}},
+		{"timeout", func(b *testing.B) (benchCall, func()) {
+			hc := newDefaultHTTPClient()
+			return func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+				defer cancel()
+				_, err := benchHandDelete(ctx, hc, base+"/v1", auth, benchUserID)
+				return err
+			}, hc.CloseIdleConnections
+		}},
+		{"gen", func(b *testing.B) (benchCall, func()) {
+			hc := newDefaultHTTPClient()
+			g, err := gen.NewClientWithResponses(base+"/v1", gen.WithHTTPClient(hc),
+				gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+					req.Header.Set("Authorization", auth)
+					return nil
+				}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+				defer cancel()
+				resp, err := g.DeleteUserWithResponse(ctx, benchUserID)
+				if err != nil {
+					return err
+				}
+				if resp.StatusCode() != http.StatusOK || resp.JSON200 == nil {
+					return fmt.Errorf("status %d", resp.StatusCode())
+				}
+				return nil
+			}, hc.CloseIdleConnections
+		}},
+		{"sdk", func(b *testing.B) (benchCall, func()) { return benchImplNamed(b, "sdk").setup(b, base) }},
+	}
+	for _, st := range steps {
+		b.Run("step="+st.name, func(b *testing.B) {
+			call, cleanup := st.setup(b)
+			defer cleanup()
+			benchRun(b, 1, call, true)
+		})
 	}
 }
 
