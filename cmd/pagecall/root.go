@@ -59,6 +59,7 @@ type exitError struct {
 	err  error // nil when the command already reported everything
 }
 
+// Error returns the wrapped error's message, or the bare exit status.
 func (e *exitError) Error() string {
 	if e.err == nil {
 		return fmt.Sprintf("exit status %d", e.code)
@@ -66,6 +67,7 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
+// Unwrap returns the wrapped error.
 func (e *exitError) Unwrap() error { return e.err }
 
 // withCode wraps err with an exit code; a nil err means the command has

@@ -90,6 +90,7 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
+// Write writes p whole while holding the lock, so lines do not interleave.
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

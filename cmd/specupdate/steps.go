@@ -48,6 +48,7 @@ type stepError struct {
 	err    error
 }
 
+// Error names the step, its error and what it printed.
 func (e *stepError) Error() string {
 	return fmt.Sprintf("%s: %v\n%s", e.step, e.err, bytes.TrimRight(e.output, "\n"))
 }

@@ -66,6 +66,7 @@ type validationError struct {
 	Problems []string
 }
 
+// Error names the file and lists its problems.
 func (e *validationError) Error() string {
 	if len(e.Problems) == 1 {
 		return fmt.Sprintf("%s: %s", e.File, e.Problems[0])
