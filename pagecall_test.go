@@ -399,9 +399,8 @@ func TestRetryAfterPastCapOrDeadlineFailsAtOnce(t *testing.T) {
 		deadline   time.Duration
 		policy     RetryPolicy
 	}{
-		// Without the cap the client would sleep an hour: the test's own
-		// deadline (30s) would then end it with a context error instead.
-		{"past cap", "3600", 30 * time.Second, fastRetries()},
+		// Without the cap the client would sleep 5s and try again.
+		{"past cap", "5", 30 * time.Second, RetryPolicy{MaxRetries: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxRetryAfter: time.Second}},
 		{"past deadline", "10", 2 * time.Second, fastRetries()},
 		// Plain backoff longer than the time left is not slept either.
 		{"backoff past deadline", "", 2 * time.Second, RetryPolicy{MaxRetries: 2, InitialBackoff: time.Minute, MaxBackoff: time.Minute}},
@@ -425,8 +424,8 @@ func TestRetryAfterPastCapOrDeadlineFailsAtOnce(t *testing.T) {
 			if n := ts.hits.Load(); n != 1 || apiErr.Attempts != 1 {
 				t.Errorf("attempts = %d (error says %d), want 1", n, apiErr.Attempts)
 			}
-			if tt.retryAfter == "3600" && apiErr.RetryAfter != time.Hour {
-				t.Errorf("RetryAfter = %v, want 1h", apiErr.RetryAfter)
+			if tt.retryAfter == "5" && apiErr.RetryAfter != 5*time.Second {
+				t.Errorf("RetryAfter = %v, want 5s", apiErr.RetryAfter)
 			}
 		})
 	}
