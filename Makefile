@@ -57,11 +57,13 @@ spec-history:
 
 ## bench: issue #5's benchmarks (docs/BENCHMARKS.md). Builds the test binary
 ## once, then runs BENCH_COUNT rounds; each round is one process that runs
-## every variant once, so the variants are interleaved in time and share one
-## loopback server. b.N is fixed (BENCH_TIME) because the naive variant opens
-## a connection per call at 64 callers; HugeBody moves 10 MiB an op and runs
-## 10x. Raw output goes to BENCH_OUT, then benchstat summarises it: all
-## results, then the variants side by side against the hand-written floor.
+## every variant over every protocol (proto=http, https-h1, https-h2) once,
+## so variants and protocols are interleaved in time, and the variants of a
+## protocol share one loopback server. b.N is fixed (BENCH_TIME) because the
+## naive variant opens a connection (over TLS: a handshake) for about every
+## other call at 64 callers; HugeBody moves 10 MiB an op and runs 10x. Raw
+## output goes to BENCH_OUT, then benchstat summarises it: all results, then
+## for each protocol the variants side by side against the hand-written floor.
 BENCH_COUNT ?= 6
 BENCH_TIME  ?= 20000x
 BENCH_DIR   ?= $(or $(TMPDIR),/tmp)/pagecall-bench
@@ -84,7 +86,10 @@ bench:
 		cat $(BENCH_DIR)/round.txt >> $(BENCH_OUT); \
 	done
 	$(BENCHSTAT) $(BENCH_OUT)
-	$(BENCHSTAT) -filter '.name:DeleteUser' -col '/impl@(floor sdk gen naive)' $(BENCH_OUT)
+	@for p in http https-h1 https-h2; do \
+		echo "== DeleteUser proto=$$p"; \
+		$(BENCHSTAT) -filter ".name:DeleteUser /proto:$$p" -col '/impl@(floor sdk gen naive)' $(BENCH_OUT) || exit 1; \
+	done
 	$(BENCHSTAT) -filter '.name:DeleteUserCost' -col '/step@(floor transport timeout gen sdk)' $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:Retries' -col '/failures@(none 1in3 1in3-refilled)' $(BENCH_OUT)
 

@@ -2,11 +2,22 @@ package pagecall
 
 // Benchmarks for issue #5: what the SDK costs over hand-written net/http.
 //
-// Every benchmark talks to one loopback httptest server (benchSrv), shared by
-// all variants in the process, which counts the TCP connections it accepts.
-// Each benchmark run builds its clients afresh, so "conns" is the number of
-// connections that run opened, and closes their idle connections at the end
-// so that runs do not inherit each other's pools.
+// Every benchmark talks to one loopback httptest server per protocol, shared
+// by all variants in the process, which counts the TCP connections it
+// accepts. Each benchmark run builds its clients afresh, so "conns" is the
+// number of connections that run opened, and closes their idle connections
+// at the end so that runs do not inherit each other's pools.
+//
+// BenchmarkDeleteUser runs every variant over each protocol (proto=…):
+//
+//	http      plain HTTP/1.1 (the only one the other benchmarks use)
+//	https-h1  TLS, the server offering only http/1.1 in ALPN
+//	https-h2  TLS, the server offering only h2 (EnableHTTP2)
+//
+// Over TLS every variant trusts the server's certificate through
+// TLSClientConfig.RootCAs on its own transport, and nothing else changes:
+// no variant has a TLS session cache, so every new connection costs a full
+// handshake, as it does for http.DefaultTransport in production.
 //
 // Variants of BenchmarkDeleteUser (impl=…):
 //
@@ -16,7 +27,8 @@ package pagecall
 //	gen    the bare generated client with a bearer request editor over the
 //	       same tuned transport as floor
 //	naive  hand-written, but &http.Client{} over http.DefaultTransport
-//	       (2 idle connections per host)
+//	       (2 idle connections per host); over TLS, a clone of
+//	       http.DefaultTransport with only RootCAs set
 //
 // each with callers=1 (sequential) and callers=64 (RunParallel with enough
 // goroutines per P to make 64). Run them through `make bench`, which bounds
@@ -30,6 +42,8 @@ package pagecall
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,35 +84,68 @@ var benchUserJSON = []byte(`{"user":{"user_id":"external_user_102932","name":"sc
 // benchUnavailableJSON is the small body of the flaky handler's 503.
 var benchUnavailableJSON = []byte(`{"message":"service unavailable, try again"}`)
 
-// benchServer is the loopback server every benchmark shares.
+// benchServer is a loopback server the benchmarks share.
 type benchServer struct {
 	*httptest.Server
-	conns    atomic.Int64 // TCP connections accepted (ConnState StateNew)
-	attempts atomic.Int64 // requests to /flaky, for its 1-in-3 failures
+	roots    *x509.CertPool // trusts the server's certificate; nil for plain HTTP
+	conns    atomic.Int64   // TCP connections accepted (ConnState StateNew)
+	attempts atomic.Int64   // requests to /flaky, for its 1-in-3 failures
+	proto    atomic.Value   // the last request's r.Proto, for TestBenchProtocols
 }
 
+// benchProtos are BenchmarkDeleteUser's protocols, in the order it runs them.
+var benchProtos = []string{"http", "https-h1", "https-h2"}
+
 var (
-	benchSrvOnce sync.Once
-	benchSrv     *benchServer
+	benchSrvMu sync.Mutex
+	benchSrvs  = map[string]*benchServer{}
 )
 
-// benchServerGet starts the shared server on first use. It lives until the
-// test binary exits: it is shared by benchmarks that run one after another.
-func benchServerGet() *benchServer {
-	benchSrvOnce.Do(func() {
-		s := &benchServer{}
-		s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-			if st == http.StateNew {
-				s.conns.Add(1)
-			}
+// benchServerGet returns the shared plain-HTTP server.
+func benchServerGet() *benchServer { return benchServerFor("http") }
+
+// benchServerFor starts the shared server for proto (one of benchProtos) on
+// first use. It lives until the test binary exits: it is shared by
+// benchmarks that run one after another.
+func benchServerFor(proto string) *benchServer {
+	benchSrvMu.Lock()
+	defer benchSrvMu.Unlock()
+	if s := benchSrvs[proto]; s != nil {
+		return s
+	}
+	s := &benchServer{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
 		}
-		// Writes to a client that gave up on a huge body fail; say nothing.
-		s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	}
+	// Writes to a client that gave up on a huge body fail; say nothing.
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	switch proto {
+	case "http":
 		s.Start()
-		benchSrv = s
-	})
-	return benchSrv
+	case "https-h1", "https-h2":
+		// StartTLS offers only http/1.1 in ALPN, or only h2 with EnableHTTP2.
+		s.EnableHTTP2 = proto == "https-h2"
+		s.StartTLS()
+		s.roots = x509.NewCertPool()
+		s.roots.AddCert(s.Certificate())
+	default:
+		panic("benchServerFor: unknown protocol " + proto)
+	}
+	benchSrvs[proto] = s
+	return s
+}
+
+// trust makes hc's transport, which must be an *http.Transport not yet
+// used, trust the server's certificate, and returns hc. It sets only
+// TLSClientConfig.RootCAs, and does nothing for a plain-HTTP server.
+func (s *benchServer) trust(hc *http.Client) *http.Client {
+	if s.roots != nil {
+		hc.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: s.roots}
+	}
+	return hc
 }
 
 // serve routes on the first path segment:
@@ -110,6 +157,7 @@ func benchServerGet() *benchServer {
 //
 // Every route requires the bench API key, as the real API does.
 func (s *benchServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.proto.Store(r.Proto)
 	if r.Method != http.MethodDelete {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
@@ -204,40 +252,57 @@ func benchHandDelete(ctx context.Context, hc *http.Client, base, auth, id string
 // benchCall is one DeleteUser call of a variant.
 type benchCall func(ctx context.Context) error
 
-// benchImpl builds a variant's client for one benchmark run and returns its
-// call and a cleanup that closes the client's idle connections.
+// benchImpl builds a variant's client against server s for one benchmark
+// run and returns its call and a cleanup that closes the client's idle
+// connections.
 type benchImpl struct {
 	name  string
-	setup func(b *testing.B, base string) (benchCall, func())
+	setup func(tb testing.TB, s *benchServer) (benchCall, func())
 }
 
 var benchImpls = []benchImpl{
-	{"floor", func(b *testing.B, base string) (benchCall, func()) {
-		hc := benchTunedClient()
-		base += "/v1"
+	{"floor", func(tb testing.TB, s *benchServer) (benchCall, func()) {
+		hc := s.trust(benchTunedClient())
+		base := s.URL + "/v1"
 		return func(ctx context.Context) error {
 			_, err := benchHandDelete(ctx, hc, base, "Bearer "+benchAPIKey, benchUserID)
 			return err
 		}, hc.CloseIdleConnections
 	}},
-	{"sdk", func(b *testing.B, base string) (benchCall, func()) {
-		c := benchNewSDK(b, base+"/v1")
+	{"sdk", func(tb testing.TB, s *benchServer) (benchCall, func()) {
+		var opts []Option
+		if s.roots != nil {
+			// The SDK's own default client, trusting the test certificate.
+			opts = append(opts, WithHTTPClient(s.trust(newDefaultHTTPClient())))
+		}
+		c := benchNewSDK(tb, s.URL+"/v1", opts...)
 		return func(ctx context.Context) error {
 			_, err := c.DeleteUser(ctx, benchUserID)
 			return err
 		}, c.loop.hc.CloseIdleConnections
 	}},
-	{"gen", func(b *testing.B, base string) (benchCall, func()) {
-		hc := benchTunedClient()
-		return benchGenCall(b, hc, base, 0), hc.CloseIdleConnections
+	{"gen", func(tb testing.TB, s *benchServer) (benchCall, func()) {
+		hc := s.trust(benchTunedClient())
+		return benchGenCall(tb, hc, s.URL, 0), hc.CloseIdleConnections
 	}},
-	{"naive", func(b *testing.B, base string) (benchCall, func()) {
+	{"naive", func(tb testing.TB, s *benchServer) (benchCall, func()) {
 		hc := &http.Client{}
-		base += "/v1"
+		if s.roots != nil {
+			// Still naive: http.DefaultTransport's settings (2 idle
+			// connections per host, no session cache), plus only the root.
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.TLSClientConfig = &tls.Config{RootCAs: s.roots}
+			hc.Transport = tr
+		}
+		base := s.URL + "/v1"
 		return func(ctx context.Context) error {
 				_, err := benchHandDelete(ctx, hc, base, "Bearer "+benchAPIKey, benchUserID)
 				return err
 			}, func() {
+				if hc.Transport != nil {
+					hc.CloseIdleConnections()
+					return
+				}
 				http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 			}
 	}},
@@ -270,12 +335,11 @@ func benchPerP() int {
 }
 
 // benchRun runs call b.N times with the given number of callers (1 or
-// benchCallers), and reports the connections the server accepted meanwhile
+// benchCallers), and reports the connections server s accepted meanwhile
 // as "conns" (per run) and "conns/op". If fatal is set any error fails the
 // benchmark; otherwise errors are reported as "errors/op".
-func benchRun(b *testing.B, callers int, call benchCall, fatal bool) {
+func benchRun(b *testing.B, s *benchServer, callers int, call benchCall, fatal bool) {
 	b.Helper()
-	s := benchServerGet()
 	ctx := context.Background()
 	var (
 		errs     atomic.Int64
@@ -320,16 +384,19 @@ func benchRun(b *testing.B, callers int, call benchCall, fatal bool) {
 
 // BenchmarkDeleteUser compares the SDK with hand-written net/http, the bare
 // generated client and a naive client, sequentially and with 64 callers,
-// all against the same loopback server in the same process.
+// over plain HTTP and over TLS with and without HTTP/2, every variant of a
+// protocol against the same loopback server in the same process.
 func BenchmarkDeleteUser(b *testing.B) {
-	base := benchServerGet().URL
-	for _, callers := range []int{1, benchCallers} {
-		for _, impl := range benchImpls {
-			b.Run(fmt.Sprintf("callers=%d/impl=%s", callers, impl.name), func(b *testing.B) {
-				call, cleanup := impl.setup(b, base)
-				defer cleanup()
-				benchRun(b, callers, call, true)
-			})
+	for _, proto := range benchProtos {
+		s := benchServerFor(proto)
+		for _, callers := range []int{1, benchCallers} {
+			for _, impl := range benchImpls {
+				b.Run(fmt.Sprintf("proto=%s/callers=%d/impl=%s", proto, callers, impl.name), func(b *testing.B) {
+					call, cleanup := impl.setup(b, s)
+					defer cleanup()
+					benchRun(b, s, callers, call, true)
+				})
+			}
 		}
 	}
 }
@@ -350,7 +417,7 @@ func BenchmarkDeleteUser(b *testing.B) {
 // benchGenCall returns a call of the bare generated client over hc with a
 // bearer request editor; with timeout > 0 each call gets that deadline, as
 // the SDK gives a call whose context has none.
-func benchGenCall(b *testing.B, hc *http.Client, base string, timeout time.Duration) benchCall {
+func benchGenCall(tb testing.TB, hc *http.Client, base string, timeout time.Duration) benchCall {
 	auth := "Bearer " + benchAPIKey
 	g, err := gen.NewClientWithResponses(base+"/v1", gen.WithHTTPClient(hc),
 		gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
@@ -358,7 +425,7 @@ func benchGenCall(b *testing.B, hc *http.Client, base string, timeout time.Durat
 			return nil
 		}))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return func(ctx context.Context) error {
 		if timeout > 0 {
@@ -378,13 +445,14 @@ func benchGenCall(b *testing.B, hc *http.Client, base string, timeout time.Durat
 }
 
 func BenchmarkDeleteUserCost(b *testing.B) {
-	base := benchServerGet().URL
+	s := benchServerGet()
+	base := s.URL
 	auth := "Bearer " + benchAPIKey
 	steps := []struct {
 		name  string
 		setup func(b *testing.B) (benchCall, func())
 	}{
-		{"floor", func(b *testing.B) (benchCall, func()) { return benchImplNamed(b, "floor").setup(b, base) }},
+		{"floor", func(b *testing.B) (benchCall, func()) { return benchImplNamed(b, "floor").setup(b, s) }},
 		{"transport", func(b *testing.B) (benchCall, func()) {
 			hc := newDefaultHTTPClient()
 			return func(ctx context.Context) error {
@@ -405,13 +473,13 @@ func BenchmarkDeleteUserCost(b *testing.B) {
 			hc := newDefaultHTTPClient()
 			return benchGenCall(b, hc, base, DefaultTimeout), hc.CloseIdleConnections
 		}},
-		{"sdk", func(b *testing.B) (benchCall, func()) { return benchImplNamed(b, "sdk").setup(b, base) }},
+		{"sdk", func(b *testing.B) (benchCall, func()) { return benchImplNamed(b, "sdk").setup(b, s) }},
 	}
 	for _, st := range steps {
 		b.Run("step="+st.name, func(b *testing.B) {
 			call, cleanup := st.setup(b)
 			defer cleanup()
-			benchRun(b, 1, call, true)
+			benchRun(b, s, 1, call, true)
 		})
 	}
 }
@@ -447,7 +515,7 @@ func BenchmarkRetries(b *testing.B) {
 				// client the SDK sends with.
 				var tried atomic.Int64
 				c.loop.hc.Transport = benchCountingRT{tr, &tried}
-				benchRun(b, callers, func(ctx context.Context) error {
+				benchRun(b, s, callers, func(ctx context.Context) error {
 					if f.refill {
 						c.loop.budget.milli.Store(budgetMaxTokens * budgetScale)
 					}
@@ -497,6 +565,29 @@ func benchHugePrefix(mode string) string {
 		return "/huge-chunked"
 	}
 	return "/huge-cl"
+}
+
+// TestBenchProtocols checks that each variant of BenchmarkDeleteUser speaks
+// the protocol its name says, over the connection kind it says: a TLS
+// variant that fell back to plain HTTP, or to HTTP/1.1 where h2 is offered,
+// would measure the wrong thing without failing.
+func TestBenchProtocols(t *testing.T) {
+	want := map[string]string{"http": "HTTP/1.1", "https-h1": "HTTP/1.1", "https-h2": "HTTP/2.0"}
+	for _, proto := range benchProtos {
+		s := benchServerFor(proto)
+		if tls := strings.HasPrefix(s.URL, "https://"); tls != (s.roots != nil) || tls != (proto != "http") {
+			t.Fatalf("%s: server URL %s", proto, s.URL)
+		}
+		for _, impl := range benchImpls {
+			call, cleanup := impl.setup(t, s)
+			s.proto.Store("")
+			err := call(context.Background())
+			cleanup()
+			if got := s.proto.Load(); err != nil || got != want[proto] {
+				t.Errorf("proto=%s/impl=%s: err %v, server saw %v, want %s", proto, impl.name, err, got, want[proto])
+			}
+		}
+	}
 }
 
 // TestHugeBodyAllocation checks that a 2 GiB answer, announced or streamed,
