@@ -77,13 +77,8 @@ func sampleDepth(ref *openapi3.SchemaRef, depth int) any {
 			items[i] = sampleDepth(sc.Items, depth+1)
 		}
 		return items
-	case sc.Type.Is(openapi3.TypeString):
-		return sampleString(sc)
-	case sc.Type.Is(openapi3.TypeInteger), sc.Type.Is(openapi3.TypeNumber):
-		return sampleNumber(sc)
-	case sc.Type.Is(openapi3.TypeBoolean):
-		return false
 	}
+	// Scalars: zeroFor already builds a valid value from the type.
 	return zeroFor(sc)
 }
 
