@@ -4,6 +4,7 @@
 package gen
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,21 @@ import (
 
 	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for EntityType.
+const (
+	Image EntityType = "Image"
+)
+
+// Valid indicates whether the value is a known member of the EntityType enum.
+func (e EntityType) Valid() bool {
+	switch e {
+	case Image:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for MemberType.
 const (
@@ -37,6 +53,156 @@ func (e MemberType) Valid() bool {
 	}
 }
 
+// Defines values for RoomType.
+const (
+	Open    RoomType = "open"
+	Private RoomType = "private"
+	Public  RoomType = "public"
+)
+
+// Valid indicates whether the value is a known member of the RoomType enum.
+func (e RoomType) Valid() bool {
+	switch e {
+	case Open:
+		return true
+	case Private:
+		return true
+	case Public:
+		return true
+	default:
+		return false
+	}
+}
+
+// CreateMemberRequest defines model for CreateMemberRequest.
+type CreateMemberRequest struct {
+	// Type Type of user in this room
+	// - guest: The user is guest.
+	// - host: The user is host. This user has administrator privileges.
+	// - monitor: The user is observer. Can watch the meeting, but can not join.
+	//
+	//
+	// Example: guest
+	Type MemberType `json:"type,omitempty"`
+
+	// UserID `user_id` of the user.
+	//
+	// Example: external_user_102932
+	UserID string `json:"user_id"`
+}
+
+// CreateRoomRequest Request format to create a new room
+type CreateRoomRequest struct {
+	// MaxMeetingSeconds Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
+	MaxMeetingSeconds int `json:"max_meeting_seconds,omitempty"`
+
+	// Members Specify inviting user_id and type
+	Members []RoomMember `json:"members,omitempty"`
+
+	// Name Human-readable name of the room
+	//
+	// Example: Meeting Room - 1
+	Name string `json:"name"`
+
+	// Record All meeting will be recorded
+	Record bool `json:"record,omitempty"`
+
+	// Type Room can have three different type
+	//
+	// * `open`    - anyone who obtain this room url can join and replay the meet.
+	// * `public`  - any member who haved joined in same worksapce can join and replay the meet.
+	// * `private` - only invited workspace user can join and replay the meet.
+	//
+	//
+	// Example: public
+	Type    RoomType `json:"type"`
+	Webhook struct {
+		// Headers Headers to include when sending the webhook, which can be useful when authentication is required.
+		Headers map[string]interface{} `json:"headers,omitempty"`
+
+		// URL an URL to which the Pagecall server will send the webhook
+		URL string `json:"url"`
+	} `json:"webhook,omitempty"`
+}
+
+// CreateUserRequest defines model for CreateUserRequest.
+type CreateUserRequest struct {
+	// DefaultMemberType Type of user in this room
+	// - guest: The user is guest.
+	// - host: The user is host. This user has administrator privileges.
+	// - monitor: The user is observer. Can watch the meeting, but can not join.
+	//
+	//
+	// Example: guest
+	DefaultMemberType MemberType `json:"default_member_type,omitempty"`
+
+	// Name Name of the user.
+	//
+	// Example: scotty
+	Name string `json:"name,omitempty"`
+
+	// ProfileURL Profile image of the user
+	//
+	// Example: https://www.gravatar.com/avatar/00000000000000000000000000000000?d=mp&f=y
+	ProfileURL string `json:"profile_url,omitempty"`
+
+	// UserID ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
+	//
+	// Example: external_user_102932
+	UserID string `json:"user_id"`
+}
+
+// Entity defines model for Entity.
+type Entity struct {
+	// Fixed If true, entity is created in a locked state
+	Fixed bool `json:"fixed,omitempty"`
+
+	// Src Source url (required for Image)
+	//
+	// Example: https://picsum.photos/id/237/536/354
+	Src string `json:"src,omitempty"`
+
+	// Type Type of entity in a page. Currently, manipulation through the API is only allowed for Image entities.
+	// - Image: Image
+	//
+	//
+	// Example: Image
+	Type EntityType `json:"type"`
+}
+
+// EntityType Type of entity in a page. Currently, manipulation through the API is only allowed for Image entities.
+// - Image: Image
+//
+// Example: Image
+type EntityType string
+
+// Member defines model for Member.
+type Member struct {
+	// ID generated member id
+	//
+	// Example: 642d103ce95bc9dc22ef789f
+	ID string `json:"id"`
+
+	// RoomID ID of the room
+	//
+	// Example: 000585f36eed9e8fb6b655b4
+	RoomID string `json:"room_id"`
+
+	// Type Type of user in this room
+	// - guest: The user is guest.
+	// - host: The user is host. This user has administrator privileges.
+	// - monitor: The user is observer. Can watch the meeting, but can not join.
+	//
+	//
+	// Example: guest
+	Type MemberType `json:"type"`
+
+	// UserID `user_id` of the user.
+	//
+	// Example: external_user_102932
+	UserID string `json:"user_id"`
+}
+
 // MemberType Type of user in this room
 // - guest: The user is guest.
 // - host: The user is host. This user has administrator privileges.
@@ -44,6 +210,221 @@ func (e MemberType) Valid() bool {
 //
 // Example: guest
 type MemberType string
+
+// Page defines model for Page.
+type Page struct {
+	Entities []Entity `json:"entities,omitempty"`
+	Index    int      `json:"index,omitempty"`
+
+	// Size Size of a page
+	Size struct {
+		Height int `json:"height"`
+		Width  int `json:"width"`
+	} `json:"size,omitempty"`
+}
+
+// Paging Details of pagination used for current responses.
+type Paging struct {
+	Limit  float32 `json:"limit"`
+	Offset float32 `json:"offset"`
+
+	// Total Example: 0
+	Total float32 `json:"total"`
+}
+
+// Room Information about room
+type Room struct {
+	// ApplicationID ID of the workspace
+	//
+	// Example: 000585f36eed9e8fb6b655b4
+	ApplicationID string `json:"application_id,omitempty"`
+
+	// CreatedAt The room is created at specified time format
+	//
+	// Example: 2023-01-01T01:00:00.000Z
+	CreatedAt time.Time `json:"created_at,omitempty"`
+
+	// CreatedUserID *[Deprecated]* ID of the user who create this room
+	CreatedUserID string `json:"created_user_id,omitempty"`
+
+	// ID ID of the room
+	//
+	// Example: 000585f36eed9e8fb6b655b4
+	ID string `json:"id"`
+
+	// IsEphemeral *[Deprecated]* Whether this room is for temporary or not. If true and all the members of this room leave, the room will be closed
+	IsEphemeral bool `json:"is_ephemeral,omitempty"`
+
+	// IsRecurring *[Deprecated]* Whether this meeting occurs regularly or not. If true, it will be reopened according to a predefined schedule.
+	IsRecurring bool `json:"is_recurring,omitempty"`
+
+	// IsTerminated *[Deprecated]* **Use `terminated_at` instead.** Whether this room is terminated or not. If true, not available to join the room
+	IsTerminated bool `json:"is_terminated,omitempty"`
+
+	// LastThumbnailUpdatedAt *[Deprecated]* Last update time of generated thumbnail
+	LastThumbnailUpdatedAt time.Time `json:"last_thumbnail_updated_at,omitempty"`
+
+	// Layout How the room looks
+	//
+	// Example: SixAll
+	Layout string `json:"layout,omitempty"`
+
+	// MeetingTime Total meeting time in seconds
+	//
+	// Example: 200000
+	MeetingTime int `json:"meeting_time,omitempty"`
+
+	// Name Human readable name of the room
+	//
+	// Example: Weekly Meet
+	Name string `json:"name"`
+
+	// Record Whether this room is recorded or not.
+	Record bool `json:"record,omitempty"`
+
+	// RoomTemplateID *[Deprecated]* **Use `layout` instead.** ID of the room template used by this room
+	RoomTemplateID string `json:"room_template_id,omitempty"`
+
+	// StartedAt The meeting is started at specified time format
+	//
+	// Example: 2023-01-01T01:00:00.000Z
+	StartedAt time.Time `json:"started_at,omitempty"`
+
+	// TerminatedAt The room is terminated at specified time format
+	//
+	// Example: 2023-01-01T01:00:00.000Z
+	TerminatedAt time.Time `json:"terminated_at,omitempty"`
+
+	// ThumbnailURL Generated thumbnail for this room
+	//
+	// Example: https://example.url/thumbnail.png
+	ThumbnailURL string `json:"thumbnail_url,omitempty"`
+
+	// Type Room can have three different type
+	//
+	// * `open`    - anyone who obtain this room url can join and replay the meet.
+	// * `public`  - any member who haved joined in same worksapce can join and replay the meet.
+	// * `private` - only invited workspace user can join and replay the meet.
+	//
+	//
+	// Example: public
+	Type RoomType `json:"type"`
+
+	// UpdatedAt The room settings are changed at specified time format
+	//
+	// Example: 2023-01-01T01:00:00.000Z
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+}
+
+// RoomMember Information about the member joined the room
+type RoomMember struct {
+	// Name Display name of the user in the meeting room
+	//
+	// Example: user-1
+	Name string `json:"name,omitempty"`
+
+	// Type Type of user in this room
+	// - guest: The user is guest.
+	// - host: The user is host. This user has administrator privileges.
+	// - monitor: The user is observer. Can watch the meeting, but can not join.
+	//
+	//
+	// Example: guest
+	Type MemberType `json:"type"`
+
+	// UserID `user_id` of the user in application (workspace) scope
+	//
+	// Example: 000585f36eed9e8fb6b655b4
+	UserID string `json:"user_id"`
+}
+
+// RoomType Room can have three different type
+//
+// * `open`    - anyone who obtain this room url can join and replay the meet.
+// * `public`  - any member who haved joined in same worksapce can join and replay the meet.
+// * `private` - only invited workspace user can join and replay the meet.
+//
+// Example: public
+type RoomType string
+
+// Session defines model for Session.
+type Session struct {
+	// ConnectedAt Datetime when the session was established
+	//
+	// Example: 2023-01-01T01:00:00.000Z
+	ConnectedAt string `json:"connected_at,omitempty"`
+
+	// DisconnectedAt Datetime when the session was ended. It can be empty if the session is online.
+	//
+	// Example: 2023-01-01T01:30:00.000Z
+	DisconnectedAt string `json:"disconnected_at,omitempty"`
+
+	// ID ID of the session
+	//
+	// Example: 000585f36eed9e8fb6b655b4
+	ID string `json:"id"`
+
+	// MemberID ID for the member associated with the session
+	//
+	// Example: 000585f36eed9e8fb6b655b4
+	MemberID string `json:"member_id"`
+
+	// UserID ID for the user associated with the session. It can be empty if the session represents an anonymous user.
+	//
+	// Example: 000585f36eed9e8fb6b655b4
+	UserID string `json:"user_id,omitempty"`
+}
+
+// UpdateMemberRequest defines model for UpdateMemberRequest.
+type UpdateMemberRequest struct {
+	// IsBlocked Kick the user from the room immediately, Works only on private type meeting room.
+	IsBlocked bool `json:"is_blocked,omitempty"`
+
+	// Name Change display name in meeting room
+	Name string `json:"name,omitempty"`
+
+	// Type Type of user in this room
+	// - guest: The user is guest.
+	// - host: The user is host. This user has administrator privileges.
+	// - monitor: The user is observer. Can watch the meeting, but can not join.
+	//
+	//
+	// Example: guest
+	Type MemberType `json:"type,omitempty"`
+}
+
+// UpdateRoomRequest Request format to update setting of exisiting room
+type UpdateRoomRequest struct {
+	// IsTerminated Set true to close this room
+	IsTerminated bool `json:"is_terminated,omitempty"`
+
+	// Name Set this to chagne current room name
+	//
+	// Example: Monthly Meetting - 2
+	Name string `json:"name,omitempty"`
+}
+
+// UpdateUserRequest defines model for UpdateUserRequest.
+type UpdateUserRequest struct {
+	// DefaultMemberType Type of user in this room
+	// - guest: The user is guest.
+	// - host: The user is host. This user has administrator privileges.
+	// - monitor: The user is observer. Can watch the meeting, but can not join.
+	//
+	//
+	// Example: guest
+	DefaultMemberType MemberType `json:"default_member_type,omitempty"`
+
+	// Name Name of the user.
+	//
+	// Example: scotty
+	Name string `json:"name,omitempty"`
+
+	// ProfileURL Profile image of the user
+	//
+	// Example: https://www.gravatar.com/avatar/00000000000000000000000000000000?d=mp&f=y
+	ProfileURL string `json:"profile_url,omitempty"`
+}
 
 // User defines model for User.
 type User struct {
@@ -86,6 +467,71 @@ type User struct {
 	// Example: external_user_102932
 	UserID string `json:"user_id,omitempty"`
 }
+
+// ListRoomsParams defines parameters for ListRooms.
+type ListRoomsParams struct {
+	// Offset The number of items to skip before starting to collect the result set
+	Offset int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// Limit The numbers of items to return
+	Limit int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Name Exact name of the room to search.
+	Name string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Layout Layout name to search.
+	Layout string `form:"layout,omitempty" json:"layout,omitempty"`
+
+	// IsTerminated Filter rooms by their termination status
+	IsTerminated bool `form:"is_terminated,omitempty" json:"is_terminated,omitempty"`
+}
+
+// RoomsSendMessageJSONBody defines parameters for RoomsSendMessage.
+type RoomsSendMessageJSONBody struct {
+	Message string `json:"message"`
+}
+
+// CreateRoomsPageJSONBody defines parameters for CreateRoomsPage.
+type CreateRoomsPageJSONBody = []Page
+
+// GetRoomSessionsParams defines parameters for GetRoomSessions.
+type GetRoomSessionsParams struct {
+	// UserID (Optional) Filter by user_id
+	UserID string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// IsConnecting (Optional) Filter by their online status
+	IsConnecting bool `form:"is_connecting,omitempty" json:"is_connecting,omitempty"`
+}
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// EmailSearchQuery Filter users by their email
+	EmailSearchQuery string `form:"email_search_query,omitempty" json:"email_search_query,omitempty"`
+}
+
+// CreateRoomJSONRequestBody defines body for CreateRoom for application/json ContentType.
+type CreateRoomJSONRequestBody = CreateRoomRequest
+
+// UpdateRoomJSONRequestBody defines body for UpdateRoom for application/json ContentType.
+type UpdateRoomJSONRequestBody = UpdateRoomRequest
+
+// CreateMemberJSONRequestBody defines body for CreateMember for application/json ContentType.
+type CreateMemberJSONRequestBody = CreateMemberRequest
+
+// UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
+type UpdateMemberJSONRequestBody = UpdateMemberRequest
+
+// RoomsSendMessageJSONRequestBody defines body for RoomsSendMessage for application/json ContentType.
+type RoomsSendMessageJSONRequestBody RoomsSendMessageJSONBody
+
+// CreateRoomsPageJSONRequestBody defines body for CreateRoomsPage for application/json ContentType.
+type CreateRoomsPageJSONRequestBody = CreateRoomsPageJSONBody
+
+// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserJSONRequestBody = CreateUserRequest
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UpdateUserRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -161,12 +607,585 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListRooms List Rooms
+	//
+	// List all accessible rooms.
+	//
+	// Corresponds with GET /rooms (the `ListRooms` operationId).
+	ListRooms(ctx context.Context, params *ListRoomsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRoomWithBody Create Room
+	//
+	// Create a new room.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /rooms (the `CreateRoom` operationId).
+	CreateRoomWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRoom Create Room
+	//
+	// Create a new room.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /rooms (the `CreateRoom` operationId).
+	CreateRoom(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRoom Delete Room
+	//
+	// Delete room.
+	//
+	// Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
+	DeleteRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRoom Get Room
+	//
+	// Get a single room info.
+	//
+	// Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
+	GetRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRoomWithBody Update Room
+	//
+	// Update some of room settings.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+	UpdateRoomWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRoom Update Room
+	//
+	// Update some of room settings.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+	UpdateRoom(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMembers List Members
+	//
+	// List Joined in the Room.
+	//
+	// Corresponds with GET /rooms/{room_id}/members (the `ListMembers` operationId).
+	ListMembers(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMemberWithBody Create Members
+	//
+	// Add Member to the Room.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+	CreateMemberWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMember Create Members
+	//
+	// Add Member to the Room.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+	CreateMember(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMember Get Member
+	//
+	// Corresponds with GET /rooms/{room_id}/members/{member_id} (the `GetMember` operationId).
+	GetMember(ctx context.Context, roomID string, memberID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMemberWithBody Update Member
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+	UpdateMemberWithBody(ctx context.Context, roomID string, memberID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMember Update Member
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+	UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RoomsSendMessageWithBody Send a message to a room
+	//
+	// Send a message to live sessions in a room.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+	RoomsSendMessageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RoomsSendMessage Send a message to a room
+	//
+	// Send a message to live sessions in a room.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+	RoomsSendMessage(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRoomsPageWithBody Create Pages For Room
+	//
+	// Create new pages in a meeting room (Bulk API).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+	CreateRoomsPageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRoomsPage Create Pages For Room
+	//
+	// Create new pages in a meeting room (Bulk API).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+	CreateRoomsPage(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRoomSessions Get Sessions in a Room
+	//
+	// Get a list of sessions in a meeting room.
+	//
+	// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
+	GetRoomSessions(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListUsers List Users
+	//
+	// List users within workspace.
+	//
+	// Corresponds with GET /users (the `ListUsers` operationId).
+	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUserWithBody Create User
+	//
+	// Create user within workspace.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /users (the `CreateUser` operationId).
+	CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateUser Create User
+	//
+	// Create user within workspace.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /users (the `CreateUser` operationId).
+	CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteUser Delete User
 	//
 	// Delete user with user id.
 	//
 	// Corresponds with DELETE /users/{user_id} (the `DeleteUser` operationId).
 	DeleteUser(ctx context.Context, userID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUser Get User
+	//
+	// Get user with user id.
+	//
+	// Corresponds with GET /users/{user_id} (the `GetUser` operationId).
+	GetUser(ctx context.Context, userID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUserWithBody Update User
+	//
+	// Update user with user id.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+	UpdateUserWithBody(ctx context.Context, userID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateUser Update User
+	//
+	// Update user with user id.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+	UpdateUser(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListRooms List Rooms
+//
+// List all accessible rooms.
+//
+// Corresponds with GET /rooms (the `ListRooms` operationId).
+func (c *Client) ListRooms(ctx context.Context, params *ListRoomsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRoomsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRoomWithBody Create Room
+//
+// Create a new room.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /rooms (the `CreateRoom` operationId).
+func (c *Client) CreateRoomWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoomRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRoom Create Room
+//
+// Create a new room.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /rooms (the `CreateRoom` operationId).
+func (c *Client) CreateRoom(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoomRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRoom Delete Room
+//
+// Delete room.
+//
+// Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
+func (c *Client) DeleteRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRoomRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRoom Get Room
+//
+// Get a single room info.
+//
+// Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
+func (c *Client) GetRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRoomRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRoomWithBody Update Room
+//
+// Update some of room settings.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+func (c *Client) UpdateRoomWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoomRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRoom Update Room
+//
+// Update some of room settings.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+func (c *Client) UpdateRoom(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoomRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMembers List Members
+//
+// List Joined in the Room.
+//
+// Corresponds with GET /rooms/{room_id}/members (the `ListMembers` operationId).
+func (c *Client) ListMembers(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMembersRequest(c.Server, roomID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMemberWithBody Create Members
+//
+// Add Member to the Room.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+func (c *Client) CreateMemberWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMemberRequestWithBody(c.Server, roomID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMember Create Members
+//
+// Add Member to the Room.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMemberRequest(c.Server, roomID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMember Get Member
+//
+// Corresponds with GET /rooms/{room_id}/members/{member_id} (the `GetMember` operationId).
+func (c *Client) GetMember(ctx context.Context, roomID string, memberID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMemberRequest(c.Server, roomID, memberID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMemberWithBody Update Member
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+func (c *Client) UpdateMemberWithBody(ctx context.Context, roomID string, memberID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMemberRequestWithBody(c.Server, roomID, memberID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMember Update Member
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMemberRequest(c.Server, roomID, memberID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RoomsSendMessageWithBody Send a message to a room
+//
+// Send a message to live sessions in a room.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+func (c *Client) RoomsSendMessageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRoomsSendMessageRequestWithBody(c.Server, roomID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RoomsSendMessage Send a message to a room
+//
+// Send a message to live sessions in a room.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+func (c *Client) RoomsSendMessage(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRoomsSendMessageRequest(c.Server, roomID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRoomsPageWithBody Create Pages For Room
+//
+// Create new pages in a meeting room (Bulk API).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+func (c *Client) CreateRoomsPageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoomsPageRequestWithBody(c.Server, roomID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRoomsPage Create Pages For Room
+//
+// Create new pages in a meeting room (Bulk API).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+func (c *Client) CreateRoomsPage(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoomsPageRequest(c.Server, roomID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRoomSessions Get Sessions in a Room
+//
+// Get a list of sessions in a meeting room.
+//
+// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
+func (c *Client) GetRoomSessions(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRoomSessionsRequest(c.Server, roomID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListUsers List Users
+//
+// List users within workspace.
+//
+// Corresponds with GET /users (the `ListUsers` operationId).
+func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUserWithBody Create User
+//
+// Create user within workspace.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /users (the `CreateUser` operationId).
+func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateUser Create User
+//
+// Create user within workspace.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /users (the `CreateUser` operationId).
+func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateUserRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // DeleteUser Delete User
@@ -184,6 +1203,723 @@ func (c *Client) DeleteUser(ctx context.Context, userID string, reqEditors ...Re
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// GetUser Get User
+//
+// Get user with user id.
+//
+// Corresponds with GET /users/{user_id} (the `GetUser` operationId).
+func (c *Client) GetUser(ctx context.Context, userID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserRequest(c.Server, userID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUserWithBody Update User
+//
+// Update user with user id.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUserWithBody(ctx context.Context, userID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequestWithBody(c.Server, userID, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateUser Update User
+//
+// Update user with user id.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateUserRequest(c.Server, userID, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewListRoomsRequest constructs an http.Request for the ListRooms method
+func NewListRoomsRequest(server string, params *ListRoomsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "layout", params.Layout, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "is_terminated", params.IsTerminated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateRoomRequest calls the generic CreateRoom builder with application/json body
+func NewCreateRoomRequest(server string, body CreateRoomJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRoomRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateRoomRequestWithBody constructs an http.Request for the CreateRoom method, with any body, and a specified content type
+func NewCreateRoomRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteRoomRequest constructs an http.Request for the DeleteRoom method
+func NewDeleteRoomRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRoomRequest constructs an http.Request for the GetRoom method
+func NewGetRoomRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRoomRequest calls the generic UpdateRoom builder with application/json body
+func NewUpdateRoomRequest(server string, id string, body UpdateRoomJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRoomRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateRoomRequestWithBody constructs an http.Request for the UpdateRoom method, with any body, and a specified content type
+func NewUpdateRoomRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMembersRequest constructs an http.Request for the ListMembers method
+func NewListMembersRequest(server string, roomID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "room_id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateMemberRequest calls the generic CreateMember builder with application/json body
+func NewCreateMemberRequest(server string, roomID string, body CreateMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMemberRequestWithBody(server, roomID, "application/json", bodyReader)
+}
+
+// NewCreateMemberRequestWithBody constructs an http.Request for the CreateMember method, with any body, and a specified content type
+func NewCreateMemberRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "room_id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMemberRequest constructs an http.Request for the GetMember method
+func NewGetMemberRequest(server string, roomID string, memberID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "room_id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "member_id", memberID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateMemberRequest calls the generic UpdateMember builder with application/json body
+func NewUpdateMemberRequest(server string, roomID string, memberID string, body UpdateMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMemberRequestWithBody(server, roomID, memberID, "application/json", bodyReader)
+}
+
+// NewUpdateMemberRequestWithBody constructs an http.Request for the UpdateMember method, with any body, and a specified content type
+func NewUpdateMemberRequestWithBody(server string, roomID string, memberID string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "room_id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "member_id", memberID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRoomsSendMessageRequest calls the generic RoomsSendMessage builder with application/json body
+func NewRoomsSendMessageRequest(server string, roomID string, body RoomsSendMessageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRoomsSendMessageRequestWithBody(server, roomID, "application/json", bodyReader)
+}
+
+// NewRoomsSendMessageRequestWithBody constructs an http.Request for the RoomsSendMessage method, with any body, and a specified content type
+func NewRoomsSendMessageRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "room_id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s/message", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCreateRoomsPageRequest calls the generic CreateRoomsPage builder with application/json body
+func NewCreateRoomsPageRequest(server string, roomID string, body CreateRoomsPageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRoomsPageRequestWithBody(server, roomID, "application/json", bodyReader)
+}
+
+// NewCreateRoomsPageRequestWithBody constructs an http.Request for the CreateRoomsPage method, with any body, and a specified content type
+func NewCreateRoomsPageRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "room_id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s/pages/create_many", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetRoomSessionsRequest constructs an http.Request for the GetRoomSessions method
+func NewGetRoomSessionsRequest(server string, roomID string, params *GetRoomSessionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "room_id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/rooms/%s/sessions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "is_connecting", params.IsConnecting, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListUsersRequest constructs an http.Request for the ListUsers method
+func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email_search_query", params.EmailSearchQuery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateUserRequest calls the generic CreateUser builder with application/json body
+func NewCreateUserRequest(server string, body CreateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateUserRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateUserRequestWithBody constructs an http.Request for the CreateUser method, with any body, and a specified content type
+func NewCreateUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 // NewDeleteUserRequest constructs an http.Request for the DeleteUser method
@@ -216,6 +1952,87 @@ func NewDeleteUserRequest(server string, userID string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetUserRequest constructs an http.Request for the GetUser method
+func NewGetUserRequest(server string, userID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateUserRequest calls the generic UpdateUser builder with application/json body
+func NewUpdateUserRequest(server string, userID string, body UpdateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateUserRequestWithBody(server, userID, "application/json", bodyReader)
+}
+
+// NewUpdateUserRequestWithBody constructs an http.Request for the UpdateUser method, with any body, and a specified content type
+func NewUpdateUserRequestWithBody(server string, userID string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -264,6 +2081,189 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListRoomsWithResponse List Rooms
+	//
+	// List all accessible rooms.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /rooms (the `ListRooms` operationId).
+	ListRoomsWithResponse(ctx context.Context, params *ListRoomsParams, reqEditors ...RequestEditorFn) (*ListRoomsResponse, error)
+
+	// CreateRoomWithBodyWithResponse Create Room
+	//
+	// Create a new room.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms (the `CreateRoom` operationId).
+	CreateRoomWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error)
+
+	// CreateRoomWithResponse Create Room
+	//
+	// Create a new room.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms (the `CreateRoom` operationId).
+	CreateRoomWithResponse(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error)
+
+	// DeleteRoomWithResponse Delete Room
+	//
+	// Delete room.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
+	DeleteRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteRoomResponse, error)
+
+	// GetRoomWithResponse Get Room
+	//
+	// Get a single room info.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
+	GetRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRoomResponse, error)
+
+	// UpdateRoomWithBodyWithResponse Update Room
+	//
+	// Update some of room settings.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+	UpdateRoomWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
+
+	// UpdateRoomWithResponse Update Room
+	//
+	// Update some of room settings.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+	UpdateRoomWithResponse(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
+
+	// ListMembersWithResponse List Members
+	//
+	// List Joined in the Room.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /rooms/{room_id}/members (the `ListMembers` operationId).
+	ListMembersWithResponse(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*ListMembersResponse, error)
+
+	// CreateMemberWithBodyWithResponse Create Members
+	//
+	// Add Member to the Room.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+	CreateMemberWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
+
+	// CreateMemberWithResponse Create Members
+	//
+	// Add Member to the Room.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+	CreateMemberWithResponse(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
+
+	// GetMemberWithResponse Get Member
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /rooms/{room_id}/members/{member_id} (the `GetMember` operationId).
+	GetMemberWithResponse(ctx context.Context, roomID string, memberID string, reqEditors ...RequestEditorFn) (*GetMemberResponse, error)
+
+	// UpdateMemberWithBodyWithResponse Update Member
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+	UpdateMemberWithBodyWithResponse(ctx context.Context, roomID string, memberID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+
+	// UpdateMemberWithResponse Update Member
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+	UpdateMemberWithResponse(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+
+	// RoomsSendMessageWithBodyWithResponse Send a message to a room
+	//
+	// Send a message to live sessions in a room.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+	RoomsSendMessageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error)
+
+	// RoomsSendMessageWithResponse Send a message to a room
+	//
+	// Send a message to live sessions in a room.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+	RoomsSendMessageWithResponse(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error)
+
+	// CreateRoomsPageWithBodyWithResponse Create Pages For Room
+	//
+	// Create new pages in a meeting room (Bulk API).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+	CreateRoomsPageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error)
+
+	// CreateRoomsPageWithResponse Create Pages For Room
+	//
+	// Create new pages in a meeting room (Bulk API).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+	CreateRoomsPageWithResponse(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error)
+
+	// GetRoomSessionsWithResponse Get Sessions in a Room
+	//
+	// Get a list of sessions in a meeting room.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
+	GetRoomSessionsWithResponse(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*GetRoomSessionsResponse, error)
+
+	// ListUsersWithResponse List Users
+	//
+	// List users within workspace.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users (the `ListUsers` operationId).
+	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+
+	// CreateUserWithBodyWithResponse Create User
+	//
+	// Create user within workspace.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users (the `CreateUser` operationId).
+	CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+
+	// CreateUserWithResponse Create User
+	//
+	// Create user within workspace.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /users (the `CreateUser` operationId).
+	CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+
 	// DeleteUserWithResponse Delete User
 	//
 	// Delete user with user id.
@@ -272,6 +2272,713 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with DELETE /users/{user_id} (the `DeleteUser` operationId).
 	DeleteUserWithResponse(ctx context.Context, userID string, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
+
+	// GetUserWithResponse Get User
+	//
+	// Get user with user id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{user_id} (the `GetUser` operationId).
+	GetUserWithResponse(ctx context.Context, userID string, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+
+	// UpdateUserWithBodyWithResponse Update User
+	//
+	// Update user with user id.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+	UpdateUserWithBodyWithResponse(ctx context.Context, userID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// UpdateUserWithResponse Update User
+	//
+	// Update user with user id.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+	UpdateUserWithResponse(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+}
+
+type ListRoomsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Paging Details of pagination used for current responses.
+		Paging Paging `json:"paging,omitempty"`
+
+		// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
+		Rooms []Room `json:"rooms,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRoomsResponse) GetJSON200() *struct {
+	// Paging Details of pagination used for current responses.
+	Paging Paging `json:"paging,omitempty"`
+
+	// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
+	Rooms []Room `json:"rooms,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRoomsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRoomsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRoomsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRoomsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateRoomResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Paging Details of pagination used for current responses.
+		Paging Paging `json:"paging,omitempty"`
+
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateRoomResponse) GetJSON200() *struct {
+	// Paging Details of pagination used for current responses.
+	Paging Paging `json:"paging,omitempty"`
+
+	// Room Information about room
+	Room Room `json:"room,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRoomResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRoomResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRoomResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRoomResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteRoomResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRoomResponse) GetJSON200() *struct {
+	// Room Information about room
+	Room Room `json:"room,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRoomResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRoomResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRoomResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRoomResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRoomResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRoomResponse) GetJSON200() *struct {
+	// Room Information about room
+	Room Room `json:"room,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRoomResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRoomResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRoomResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRoomResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateRoomResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRoomResponse) GetJSON200() *struct {
+	// Room Information about room
+	Room Room `json:"room,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRoomResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRoomResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRoomResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRoomResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Members Example: [{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"host","user_id":"external_user_20312"},{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"guest","user_id":"external_user_102932"}]
+		Members []Member `json:"members,omitempty"`
+
+		// Paging Details of pagination used for current responses.
+		Paging Paging `json:"paging,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMembersResponse) GetJSON200() *struct {
+	// Members Example: [{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"host","user_id":"external_user_20312"},{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"guest","user_id":"external_user_102932"}]
+	Members []Member `json:"members,omitempty"`
+
+	// Paging Details of pagination used for current responses.
+	Paging Paging `json:"paging,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMembersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Member Member `json:"member"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateMemberResponse) GetJSON200() *struct {
+	Member Member `json:"member"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Member Member `json:"member"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMemberResponse) GetJSON200() *struct {
+	Member Member `json:"member"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Member Member `json:"member"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMemberResponse) GetJSON200() *struct {
+	Member Member `json:"member"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RoomsSendMessageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Message string `json:"message,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RoomsSendMessageResponse) GetJSON200() *struct {
+	Message string `json:"message,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r RoomsSendMessageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RoomsSendMessageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RoomsSendMessageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RoomsSendMessageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateRoomsPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Pages Created pages
+		//
+		// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
+		Pages []struct {
+			Entities Entity `json:"entities,omitempty"`
+			ID       string `json:"id,omitempty"`
+		} `json:"pages,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateRoomsPageResponse) GetJSON200() *struct {
+	// Pages Created pages
+	//
+	// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
+	Pages []struct {
+		Entities Entity `json:"entities,omitempty"`
+		ID       string `json:"id,omitempty"`
+	} `json:"pages,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRoomsPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRoomsPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRoomsPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRoomsPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRoomSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Sessions []Session `json:"sessions,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRoomSessionsResponse) GetJSON200() *struct {
+	Sessions []Session `json:"sessions,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRoomSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRoomSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRoomSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRoomSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		// Paging Details of pagination used for current responses.
+		Paging Paging `json:"paging,omitempty"`
+
+		// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
+		Users []User `json:"users"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListUsersResponse) GetJSON200() *struct {
+	// Paging Details of pagination used for current responses.
+	Paging Paging `json:"paging,omitempty"`
+
+	// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
+	Users []User `json:"users"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r ListUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		User User `json:"user,omitempty"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateUserResponse) GetJSON200() *struct {
+	User User `json:"user,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type DeleteUserResponse struct {
@@ -319,6 +3026,405 @@ func (r DeleteUserResponse) ContentType() string {
 	return ""
 }
 
+type GetUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		User User `json:"user"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserResponse) GetJSON200() *struct {
+	User User `json:"user"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UpdateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		User User `json:"user"`
+	}
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateUserResponse) GetJSON200() *struct {
+	User User `json:"user"`
+} {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListRoomsWithResponse List Rooms
+//
+// List all accessible rooms.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /rooms (the `ListRooms` operationId).
+func (c *ClientWithResponses) ListRoomsWithResponse(ctx context.Context, params *ListRoomsParams, reqEditors ...RequestEditorFn) (*ListRoomsResponse, error) {
+	rsp, err := c.ListRooms(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRoomsResponse(rsp)
+}
+
+// CreateRoomWithBodyWithResponse Create Room
+//
+// Create a new room.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms (the `CreateRoom` operationId).
+func (c *ClientWithResponses) CreateRoomWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error) {
+	rsp, err := c.CreateRoomWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoomResponse(rsp)
+}
+
+// CreateRoomWithResponse Create Room
+//
+// Create a new room.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms (the `CreateRoom` operationId).
+func (c *ClientWithResponses) CreateRoomWithResponse(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error) {
+	rsp, err := c.CreateRoom(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoomResponse(rsp)
+}
+
+// DeleteRoomWithResponse Delete Room
+//
+// Delete room.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
+func (c *ClientWithResponses) DeleteRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteRoomResponse, error) {
+	rsp, err := c.DeleteRoom(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRoomResponse(rsp)
+}
+
+// GetRoomWithResponse Get Room
+//
+// Get a single room info.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
+func (c *ClientWithResponses) GetRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRoomResponse, error) {
+	rsp, err := c.GetRoom(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRoomResponse(rsp)
+}
+
+// UpdateRoomWithBodyWithResponse Update Room
+//
+// Update some of room settings.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+func (c *ClientWithResponses) UpdateRoomWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
+	rsp, err := c.UpdateRoomWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRoomResponse(rsp)
+}
+
+// UpdateRoomWithResponse Update Room
+//
+// Update some of room settings.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
+func (c *ClientWithResponses) UpdateRoomWithResponse(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
+	rsp, err := c.UpdateRoom(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRoomResponse(rsp)
+}
+
+// ListMembersWithResponse List Members
+//
+// List Joined in the Room.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /rooms/{room_id}/members (the `ListMembers` operationId).
+func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*ListMembersResponse, error) {
+	rsp, err := c.ListMembers(ctx, roomID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMembersResponse(rsp)
+}
+
+// CreateMemberWithBodyWithResponse Create Members
+//
+// Add Member to the Room.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
+	rsp, err := c.CreateMemberWithBody(ctx, roomID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMemberResponse(rsp)
+}
+
+// CreateMemberWithResponse Create Members
+//
+// Add Member to the Room.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
+func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
+	rsp, err := c.CreateMember(ctx, roomID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMemberResponse(rsp)
+}
+
+// GetMemberWithResponse Get Member
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /rooms/{room_id}/members/{member_id} (the `GetMember` operationId).
+func (c *ClientWithResponses) GetMemberWithResponse(ctx context.Context, roomID string, memberID string, reqEditors ...RequestEditorFn) (*GetMemberResponse, error) {
+	rsp, err := c.GetMember(ctx, roomID, memberID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMemberResponse(rsp)
+}
+
+// UpdateMemberWithBodyWithResponse Update Member
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Context, roomID string, memberID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
+	rsp, err := c.UpdateMemberWithBody(ctx, roomID, memberID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMemberResponse(rsp)
+}
+
+// UpdateMemberWithResponse Update Member
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
+func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
+	rsp, err := c.UpdateMember(ctx, roomID, memberID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMemberResponse(rsp)
+}
+
+// RoomsSendMessageWithBodyWithResponse Send a message to a room
+//
+// Send a message to live sessions in a room.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+func (c *ClientWithResponses) RoomsSendMessageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error) {
+	rsp, err := c.RoomsSendMessageWithBody(ctx, roomID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRoomsSendMessageResponse(rsp)
+}
+
+// RoomsSendMessageWithResponse Send a message to a room
+//
+// Send a message to live sessions in a room.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
+func (c *ClientWithResponses) RoomsSendMessageWithResponse(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error) {
+	rsp, err := c.RoomsSendMessage(ctx, roomID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRoomsSendMessageResponse(rsp)
+}
+
+// CreateRoomsPageWithBodyWithResponse Create Pages For Room
+//
+// Create new pages in a meeting room (Bulk API).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+func (c *ClientWithResponses) CreateRoomsPageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error) {
+	rsp, err := c.CreateRoomsPageWithBody(ctx, roomID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoomsPageResponse(rsp)
+}
+
+// CreateRoomsPageWithResponse Create Pages For Room
+//
+// Create new pages in a meeting room (Bulk API).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
+func (c *ClientWithResponses) CreateRoomsPageWithResponse(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error) {
+	rsp, err := c.CreateRoomsPage(ctx, roomID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRoomsPageResponse(rsp)
+}
+
+// GetRoomSessionsWithResponse Get Sessions in a Room
+//
+// Get a list of sessions in a meeting room.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
+func (c *ClientWithResponses) GetRoomSessionsWithResponse(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*GetRoomSessionsResponse, error) {
+	rsp, err := c.GetRoomSessions(ctx, roomID, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRoomSessionsResponse(rsp)
+}
+
+// ListUsersWithResponse List Users
+//
+// List users within workspace.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users (the `ListUsers` operationId).
+func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
+	rsp, err := c.ListUsers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListUsersResponse(rsp)
+}
+
+// CreateUserWithBodyWithResponse Create User
+//
+// Create user within workspace.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users (the `CreateUser` operationId).
+func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+	rsp, err := c.CreateUserWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserResponse(rsp)
+}
+
+// CreateUserWithResponse Create User
+//
+// Create user within workspace.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /users (the `CreateUser` operationId).
+func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+	rsp, err := c.CreateUser(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateUserResponse(rsp)
+}
+
 // DeleteUserWithResponse Delete User
 //
 // Delete user with user id.
@@ -334,6 +3440,552 @@ func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, userID
 	return ParseDeleteUserResponse(rsp)
 }
 
+// GetUserWithResponse Get User
+//
+// Get user with user id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{user_id} (the `GetUser` operationId).
+func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, userID string, reqEditors ...RequestEditorFn) (*GetUserResponse, error) {
+	rsp, err := c.GetUser(ctx, userID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserResponse(rsp)
+}
+
+// UpdateUserWithBodyWithResponse Update User
+//
+// Update user with user id.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, userID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUserWithBody(ctx, userID, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// UpdateUserWithResponse Update User
+//
+// Update user with user id.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
+func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+	rsp, err := c.UpdateUser(ctx, userID, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateUserResponse(rsp)
+}
+
+// ParseListRoomsResponse parses an HTTP response from a ListRoomsWithResponse call
+func ParseListRoomsResponse(rsp *http.Response) (*ListRoomsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRoomsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Paging Details of pagination used for current responses.
+			Paging Paging `json:"paging,omitempty"`
+
+			// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
+			Rooms []Room `json:"rooms,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateRoomResponse parses an HTTP response from a CreateRoomWithResponse call
+func ParseCreateRoomResponse(rsp *http.Response) (*CreateRoomResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRoomResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Paging Details of pagination used for current responses.
+			Paging Paging `json:"paging,omitempty"`
+
+			// Room Information about room
+			Room Room `json:"room,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRoomResponse parses an HTTP response from a DeleteRoomWithResponse call
+func ParseDeleteRoomResponse(rsp *http.Response) (*DeleteRoomResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRoomResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Room Information about room
+			Room Room `json:"room,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRoomResponse parses an HTTP response from a GetRoomWithResponse call
+func ParseGetRoomResponse(rsp *http.Response) (*GetRoomResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRoomResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Room Information about room
+			Room Room `json:"room,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRoomResponse parses an HTTP response from a UpdateRoomWithResponse call
+func ParseUpdateRoomResponse(rsp *http.Response) (*UpdateRoomResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRoomResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Room Information about room
+			Room Room `json:"room,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseListMembersResponse parses an HTTP response from a ListMembersWithResponse call
+func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Members Example: [{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"host","user_id":"external_user_20312"},{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"guest","user_id":"external_user_102932"}]
+			Members []Member `json:"members,omitempty"`
+
+			// Paging Details of pagination used for current responses.
+			Paging Paging `json:"paging,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateMemberResponse parses an HTTP response from a CreateMemberWithResponse call
+func ParseCreateMemberResponse(rsp *http.Response) (*CreateMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Member Member `json:"member"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMemberResponse parses an HTTP response from a GetMemberWithResponse call
+func ParseGetMemberResponse(rsp *http.Response) (*GetMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Member Member `json:"member"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMemberResponse parses an HTTP response from a UpdateMemberWithResponse call
+func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Member Member `json:"member"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseRoomsSendMessageResponse parses an HTTP response from a RoomsSendMessageWithResponse call
+func ParseRoomsSendMessageResponse(rsp *http.Response) (*RoomsSendMessageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RoomsSendMessageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Message string `json:"message,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateRoomsPageResponse parses an HTTP response from a CreateRoomsPageWithResponse call
+func ParseCreateRoomsPageResponse(rsp *http.Response) (*CreateRoomsPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRoomsPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Pages Created pages
+			//
+			// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
+			Pages []struct {
+				Entities Entity `json:"entities,omitempty"`
+				ID       string `json:"id,omitempty"`
+			} `json:"pages,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRoomSessionsResponse parses an HTTP response from a GetRoomSessionsWithResponse call
+func ParseGetRoomSessionsResponse(rsp *http.Response) (*GetRoomSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRoomSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Sessions []Session `json:"sessions,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseListUsersResponse parses an HTTP response from a ListUsersWithResponse call
+func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			// Paging Details of pagination used for current responses.
+			Paging Paging `json:"paging,omitempty"`
+
+			// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
+			Users []User `json:"users"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateUserResponse parses an HTTP response from a CreateUserWithResponse call
+func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			User User `json:"user,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
 // ParseDeleteUserResponse parses an HTTP response from a DeleteUserWithResponse call
 func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -343,6 +3995,74 @@ func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
 	}
 
 	response := &DeleteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			User User `json:"user"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseGetUserResponse parses an HTTP response from a GetUserWithResponse call
+func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			User User `json:"user"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 400:
+		break // No content-type
+
+	case rsp.StatusCode == 500:
+		break // No content-type
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateUserResponse parses an HTTP response from a UpdateUserWithResponse call
+func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateUserResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
