@@ -19,13 +19,13 @@ import (
 
 // Defines values for EntityType.
 const (
-	Image EntityType = "Image"
+	EntityTypeImage EntityType = "Image"
 )
 
 // Valid indicates whether the value is a known member of the EntityType enum.
 func (e EntityType) Valid() bool {
 	switch e {
-	case Image:
+	case EntityTypeImage:
 		return true
 	default:
 		return false
@@ -34,19 +34,19 @@ func (e EntityType) Valid() bool {
 
 // Defines values for MemberType.
 const (
-	Guest   MemberType = "guest"
-	Host    MemberType = "host"
-	Monitor MemberType = "monitor"
+	MemberTypeGuest   MemberType = "guest"
+	MemberTypeHost    MemberType = "host"
+	MemberTypeMonitor MemberType = "monitor"
 )
 
 // Valid indicates whether the value is a known member of the MemberType enum.
 func (e MemberType) Valid() bool {
 	switch e {
-	case Guest:
+	case MemberTypeGuest:
 		return true
-	case Host:
+	case MemberTypeHost:
 		return true
-	case Monitor:
+	case MemberTypeMonitor:
 		return true
 	default:
 		return false
@@ -55,19 +55,19 @@ func (e MemberType) Valid() bool {
 
 // Defines values for RoomType.
 const (
-	Open    RoomType = "open"
-	Private RoomType = "private"
-	Public  RoomType = "public"
+	RoomTypeOpen    RoomType = "open"
+	RoomTypePrivate RoomType = "private"
+	RoomTypePublic  RoomType = "public"
 )
 
 // Valid indicates whether the value is a known member of the RoomType enum.
 func (e RoomType) Valid() bool {
 	switch e {
-	case Open:
+	case RoomTypeOpen:
 		return true
-	case Private:
+	case RoomTypePrivate:
 		return true
-	case Public:
+	case RoomTypePublic:
 		return true
 	default:
 		return false
@@ -94,7 +94,7 @@ type CreateMemberRequest struct {
 // CreateRoomRequest Request format to create a new room
 type CreateRoomRequest struct {
 	// MaxMeetingSeconds Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
-	MaxMeetingSeconds int `json:"max_meeting_seconds,omitempty"`
+	MaxMeetingSeconds *int `json:"max_meeting_seconds,omitempty"`
 
 	// Members Specify inviting user_id and type
 	Members []RoomMember `json:"members,omitempty"`
@@ -105,7 +105,7 @@ type CreateRoomRequest struct {
 	Name string `json:"name"`
 
 	// Record All meeting will be recorded
-	Record bool `json:"record,omitempty"`
+	Record *bool `json:"record,omitempty"`
 
 	// Type Room can have three different type
 	//
@@ -116,13 +116,16 @@ type CreateRoomRequest struct {
 	//
 	// Example: public
 	Type    RoomType `json:"type"`
-	Webhook struct {
-		// Headers Headers to include when sending the webhook, which can be useful when authentication is required.
-		Headers map[string]interface{} `json:"headers,omitempty"`
+	Webhook *Webhook `json:"webhook,omitempty"`
+}
 
-		// URL an URL to which the Pagecall server will send the webhook
-		URL string `json:"url"`
-	} `json:"webhook,omitempty"`
+// Webhook defines model for CreateRoomRequest.webhook.
+type Webhook struct {
+	// Headers Headers to include when sending the webhook, which can be useful when authentication is required.
+	Headers map[string]string `json:"headers,omitempty"`
+
+	// URL an URL to which the Pagecall server will send the webhook
+	URL string `json:"url"`
 }
 
 // CreateUserRequest defines model for CreateUserRequest.
@@ -155,7 +158,7 @@ type CreateUserRequest struct {
 // Entity defines model for Entity.
 type Entity struct {
 	// Fixed If true, entity is created in a locked state
-	Fixed bool `json:"fixed,omitempty"`
+	Fixed *bool `json:"fixed,omitempty"`
 
 	// Src Source url (required for Image)
 	//
@@ -214,22 +217,25 @@ type MemberType string
 // Page defines model for Page.
 type Page struct {
 	Entities []Entity `json:"entities,omitempty"`
-	Index    int      `json:"index,omitempty"`
+	Index    *int     `json:"index,omitempty"`
 
 	// Size Size of a page
-	Size struct {
-		Height int `json:"height"`
-		Width  int `json:"width"`
-	} `json:"size,omitempty"`
+	Size *PageSize `json:"size,omitempty"`
+}
+
+// PageSize Size of a page
+type PageSize struct {
+	Height int `json:"height"`
+	Width  int `json:"width"`
 }
 
 // Paging Details of pagination used for current responses.
 type Paging struct {
-	Limit  float32 `json:"limit"`
-	Offset float32 `json:"offset"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
 
 	// Total Example: 0
-	Total float32 `json:"total"`
+	Total int `json:"total"`
 }
 
 // Room Information about room
@@ -253,13 +259,13 @@ type Room struct {
 	ID string `json:"id"`
 
 	// IsEphemeral *[Deprecated]* Whether this room is for temporary or not. If true and all the members of this room leave, the room will be closed
-	IsEphemeral bool `json:"is_ephemeral,omitempty"`
+	IsEphemeral *bool `json:"is_ephemeral,omitempty"`
 
 	// IsRecurring *[Deprecated]* Whether this meeting occurs regularly or not. If true, it will be reopened according to a predefined schedule.
-	IsRecurring bool `json:"is_recurring,omitempty"`
+	IsRecurring *bool `json:"is_recurring,omitempty"`
 
 	// IsTerminated *[Deprecated]* **Use `terminated_at` instead.** Whether this room is terminated or not. If true, not available to join the room
-	IsTerminated bool `json:"is_terminated,omitempty"`
+	IsTerminated *bool `json:"is_terminated,omitempty"`
 
 	// LastThumbnailUpdatedAt *[Deprecated]* Last update time of generated thumbnail
 	LastThumbnailUpdatedAt time.Time `json:"last_thumbnail_updated_at,omitempty"`
@@ -272,7 +278,7 @@ type Room struct {
 	// MeetingTime Total meeting time in seconds
 	//
 	// Example: 200000
-	MeetingTime int `json:"meeting_time,omitempty"`
+	MeetingTime *int `json:"meeting_time,omitempty"`
 
 	// Name Human readable name of the room
 	//
@@ -280,7 +286,7 @@ type Room struct {
 	Name string `json:"name"`
 
 	// Record Whether this room is recorded or not.
-	Record bool `json:"record,omitempty"`
+	Record *bool `json:"record,omitempty"`
 
 	// RoomTemplateID *[Deprecated]* **Use `layout` instead.** ID of the room template used by this room
 	RoomTemplateID string `json:"room_template_id,omitempty"`
@@ -378,7 +384,7 @@ type Session struct {
 // UpdateMemberRequest defines model for UpdateMemberRequest.
 type UpdateMemberRequest struct {
 	// IsBlocked Kick the user from the room immediately, Works only on private type meeting room.
-	IsBlocked bool `json:"is_blocked,omitempty"`
+	IsBlocked *bool `json:"is_blocked,omitempty"`
 
 	// Name Change display name in meeting room
 	Name string `json:"name,omitempty"`
@@ -396,7 +402,7 @@ type UpdateMemberRequest struct {
 // UpdateRoomRequest Request format to update setting of exisiting room
 type UpdateRoomRequest struct {
 	// IsTerminated Set true to close this room
-	IsTerminated bool `json:"is_terminated,omitempty"`
+	IsTerminated *bool `json:"is_terminated,omitempty"`
 
 	// Name Set this to chagne current room name
 	//
@@ -471,19 +477,19 @@ type User struct {
 // ListRoomsParams defines parameters for ListRooms.
 type ListRoomsParams struct {
 	// Offset The number of items to skip before starting to collect the result set
-	Offset int `form:"offset,omitempty" json:"offset,omitempty"`
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 
 	// Limit The numbers of items to return
-	Limit int `form:"limit,omitempty" json:"limit,omitempty"`
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Name Exact name of the room to search.
-	Name string `form:"name,omitempty" json:"name,omitempty"`
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
 
 	// Layout Layout name to search.
-	Layout string `form:"layout,omitempty" json:"layout,omitempty"`
+	Layout *string `form:"layout,omitempty" json:"layout,omitempty"`
 
 	// IsTerminated Filter rooms by their termination status
-	IsTerminated bool `form:"is_terminated,omitempty" json:"is_terminated,omitempty"`
+	IsTerminated *bool `form:"is_terminated,omitempty" json:"is_terminated,omitempty"`
 }
 
 // RoomsSendMessageJSONBody defines parameters for RoomsSendMessage.
@@ -494,19 +500,25 @@ type RoomsSendMessageJSONBody struct {
 // CreateRoomsPageJSONBody defines parameters for CreateRoomsPage.
 type CreateRoomsPageJSONBody = []Page
 
+// CreatedPage defines parameters for CreateRoomsPage.
+type CreatedPage struct {
+	Entities []Entity `json:"entities,omitempty"`
+	ID       string   `json:"id,omitempty"`
+}
+
 // GetRoomSessionsParams defines parameters for GetRoomSessions.
 type GetRoomSessionsParams struct {
 	// UserID (Optional) Filter by user_id
-	UserID string `form:"user_id,omitempty" json:"user_id,omitempty"`
+	UserID *string `form:"user_id,omitempty" json:"user_id,omitempty"`
 
 	// IsConnecting (Optional) Filter by their online status
-	IsConnecting bool `form:"is_connecting,omitempty" json:"is_connecting,omitempty"`
+	IsConnecting *bool `form:"is_connecting,omitempty" json:"is_connecting,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// EmailSearchQuery Filter users by their email
-	EmailSearchQuery string `form:"email_search_query,omitempty" json:"email_search_query,omitempty"`
+	EmailSearchQuery *string `form:"email_search_query,omitempty" json:"email_search_query,omitempty"`
 }
 
 // CreateRoomJSONRequestBody defines body for CreateRoom for application/json ContentType.
@@ -637,14 +649,14 @@ type ClientInterface interface {
 	// Delete room.
 	//
 	// Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
-	DeleteRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteRoom(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRoom Get Room
 	//
 	// Get a single room info.
 	//
 	// Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
-	GetRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetRoom(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRoomWithBody Update Room
 	//
@@ -653,7 +665,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-	UpdateRoomWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateRoomWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateRoom Update Room
 	//
@@ -662,7 +674,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-	UpdateRoom(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateRoom(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListMembers List Members
 	//
@@ -869,8 +881,8 @@ func (c *Client) CreateRoom(ctx context.Context, body CreateRoomJSONRequestBody,
 // Delete room.
 //
 // Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
-func (c *Client) DeleteRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteRoomRequest(c.Server, id)
+func (c *Client) DeleteRoom(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRoomRequest(c.Server, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -886,8 +898,8 @@ func (c *Client) DeleteRoom(ctx context.Context, id string, reqEditors ...Reques
 // Get a single room info.
 //
 // Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
-func (c *Client) GetRoom(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetRoomRequest(c.Server, id)
+func (c *Client) GetRoom(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRoomRequest(c.Server, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -905,8 +917,8 @@ func (c *Client) GetRoom(ctx context.Context, id string, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-func (c *Client) UpdateRoomWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateRoomRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) UpdateRoomWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoomRequestWithBody(c.Server, roomID, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -924,8 +936,8 @@ func (c *Client) UpdateRoomWithBody(ctx context.Context, id string, contentType 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-func (c *Client) UpdateRoom(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateRoomRequest(c.Server, id, body)
+func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRoomRequest(c.Server, roomID, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1288,44 +1300,64 @@ func NewListRoomsRequest(server string, params *ListRoomsParams) (*http.Request,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "layout", params.Layout, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Layout != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "layout", *params.Layout, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "is_terminated", params.IsTerminated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.IsTerminated != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "is_terminated", *params.IsTerminated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -1383,12 +1415,12 @@ func NewCreateRoomRequestWithBody(server string, contentType string, body io.Rea
 }
 
 // NewDeleteRoomRequest constructs an http.Request for the DeleteRoom method
-func NewDeleteRoomRequest(server string, id string) (*http.Request, error) {
+func NewDeleteRoomRequest(server string, roomID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1417,12 +1449,12 @@ func NewDeleteRoomRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewGetRoomRequest constructs an http.Request for the GetRoom method
-func NewGetRoomRequest(server string, id string) (*http.Request, error) {
+func NewGetRoomRequest(server string, roomID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1451,23 +1483,23 @@ func NewGetRoomRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewUpdateRoomRequest calls the generic UpdateRoom builder with application/json body
-func NewUpdateRoomRequest(server string, id string, body UpdateRoomJSONRequestBody) (*http.Request, error) {
+func NewUpdateRoomRequest(server string, roomID string, body UpdateRoomJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateRoomRequestWithBody(server, id, "application/json", bodyReader)
+	return NewUpdateRoomRequestWithBody(server, roomID, "application/json", bodyReader)
 }
 
 // NewUpdateRoomRequestWithBody constructs an http.Request for the UpdateRoom method, with any body, and a specified content type
-func NewUpdateRoomRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateRoomRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", roomID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -1802,20 +1834,28 @@ func NewGetRoomSessionsRequest(server string, roomID string, params *GetRoomSess
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.UserID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "is_connecting", params.IsConnecting, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.IsConnecting != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "is_connecting", *params.IsConnecting, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -1860,12 +1900,16 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email_search_query", params.EmailSearchQuery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.EmailSearchQuery != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email_search_query", *params.EmailSearchQuery, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -2115,7 +2159,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
-	DeleteRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteRoomResponse, error)
+	DeleteRoomWithResponse(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*DeleteRoomResponse, error)
 
 	// GetRoomWithResponse Get Room
 	//
@@ -2124,7 +2168,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
-	GetRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRoomResponse, error)
+	GetRoomWithResponse(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*GetRoomResponse, error)
 
 	// UpdateRoomWithBodyWithResponse Update Room
 	//
@@ -2133,7 +2177,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-	UpdateRoomWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
+	UpdateRoomWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
 
 	// UpdateRoomWithResponse Update Room
 	//
@@ -2142,7 +2186,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-	UpdateRoomWithResponse(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
+	UpdateRoomWithResponse(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
 
 	// ListMembersWithResponse List Members
 	//
@@ -2307,7 +2351,7 @@ type ListRoomsResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		// Paging Details of pagination used for current responses.
-		Paging Paging `json:"paging,omitempty"`
+		Paging *Paging `json:"paging,omitempty"`
 
 		// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
 		Rooms []Room `json:"rooms,omitempty"`
@@ -2317,7 +2361,7 @@ type ListRoomsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListRoomsResponse) GetJSON200() *struct {
 	// Paging Details of pagination used for current responses.
-	Paging Paging `json:"paging,omitempty"`
+	Paging *Paging `json:"paging,omitempty"`
 
 	// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
 	Rooms []Room `json:"rooms,omitempty"`
@@ -2360,7 +2404,7 @@ type CreateRoomResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		// Paging Details of pagination used for current responses.
-		Paging Paging `json:"paging,omitempty"`
+		Paging *Paging `json:"paging,omitempty"`
 
 		// Room Information about room
 		Room Room `json:"room,omitempty"`
@@ -2370,7 +2414,7 @@ type CreateRoomResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r CreateRoomResponse) GetJSON200() *struct {
 	// Paging Details of pagination used for current responses.
-	Paging Paging `json:"paging,omitempty"`
+	Paging *Paging `json:"paging,omitempty"`
 
 	// Room Information about room
 	Room Room `json:"room,omitempty"`
@@ -2557,7 +2601,7 @@ type ListMembersResponse struct {
 		Members []Member `json:"members,omitempty"`
 
 		// Paging Details of pagination used for current responses.
-		Paging Paging `json:"paging,omitempty"`
+		Paging *Paging `json:"paging,omitempty"`
 	}
 }
 
@@ -2567,7 +2611,7 @@ func (r ListMembersResponse) GetJSON200() *struct {
 	Members []Member `json:"members,omitempty"`
 
 	// Paging Details of pagination used for current responses.
-	Paging Paging `json:"paging,omitempty"`
+	Paging *Paging `json:"paging,omitempty"`
 } {
 	return r.JSON200
 }
@@ -2789,10 +2833,7 @@ type CreateRoomsPageResponse struct {
 		// Pages Created pages
 		//
 		// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
-		Pages []struct {
-			Entities Entity `json:"entities,omitempty"`
-			ID       string `json:"id,omitempty"`
-		} `json:"pages,omitempty"`
+		Pages []CreatedPage `json:"pages,omitempty"`
 	}
 }
 
@@ -2801,10 +2842,7 @@ func (r CreateRoomsPageResponse) GetJSON200() *struct {
 	// Pages Created pages
 	//
 	// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
-	Pages []struct {
-		Entities Entity `json:"entities,omitempty"`
-		ID       string `json:"id,omitempty"`
-	} `json:"pages,omitempty"`
+	Pages []CreatedPage `json:"pages,omitempty"`
 } {
 	return r.JSON200
 }
@@ -2889,7 +2927,7 @@ type ListUsersResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		// Paging Details of pagination used for current responses.
-		Paging Paging `json:"paging,omitempty"`
+		Paging *Paging `json:"paging,omitempty"`
 
 		// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
 		Users []User `json:"users"`
@@ -2899,7 +2937,7 @@ type ListUsersResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListUsersResponse) GetJSON200() *struct {
 	// Paging Details of pagination used for current responses.
-	Paging Paging `json:"paging,omitempty"`
+	Paging *Paging `json:"paging,omitempty"`
 
 	// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
 	Users []User `json:"users"`
@@ -3168,8 +3206,8 @@ func (c *ClientWithResponses) CreateRoomWithResponse(ctx context.Context, body C
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /rooms/{id} (the `DeleteRoom` operationId).
-func (c *ClientWithResponses) DeleteRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteRoomResponse, error) {
-	rsp, err := c.DeleteRoom(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteRoomWithResponse(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*DeleteRoomResponse, error) {
+	rsp, err := c.DeleteRoom(ctx, roomID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3183,8 +3221,8 @@ func (c *ClientWithResponses) DeleteRoomWithResponse(ctx context.Context, id str
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /rooms/{id} (the `GetRoom` operationId).
-func (c *ClientWithResponses) GetRoomWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRoomResponse, error) {
-	rsp, err := c.GetRoom(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetRoomWithResponse(ctx context.Context, roomID string, reqEditors ...RequestEditorFn) (*GetRoomResponse, error) {
+	rsp, err := c.GetRoom(ctx, roomID, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3198,8 +3236,8 @@ func (c *ClientWithResponses) GetRoomWithResponse(ctx context.Context, id string
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-func (c *ClientWithResponses) UpdateRoomWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
-	rsp, err := c.UpdateRoomWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateRoomWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
+	rsp, err := c.UpdateRoomWithBody(ctx, roomID, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3213,8 +3251,8 @@ func (c *ClientWithResponses) UpdateRoomWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-func (c *ClientWithResponses) UpdateRoomWithResponse(ctx context.Context, id string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
-	rsp, err := c.UpdateRoom(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) UpdateRoomWithResponse(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
+	rsp, err := c.UpdateRoom(ctx, roomID, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3502,7 +3540,7 @@ func ParseListRoomsResponse(rsp *http.Response) (*ListRoomsResponse, error) {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			// Paging Details of pagination used for current responses.
-			Paging Paging `json:"paging,omitempty"`
+			Paging *Paging `json:"paging,omitempty"`
 
 			// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
 			Rooms []Room `json:"rooms,omitempty"`
@@ -3540,7 +3578,7 @@ func ParseCreateRoomResponse(rsp *http.Response) (*CreateRoomResponse, error) {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			// Paging Details of pagination used for current responses.
-			Paging Paging `json:"paging,omitempty"`
+			Paging *Paging `json:"paging,omitempty"`
 
 			// Room Information about room
 			Room Room `json:"room,omitempty"`
@@ -3686,7 +3724,7 @@ func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) 
 			Members []Member `json:"members,omitempty"`
 
 			// Paging Details of pagination used for current responses.
-			Paging Paging `json:"paging,omitempty"`
+			Paging *Paging `json:"paging,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -3859,10 +3897,7 @@ func ParseCreateRoomsPageResponse(rsp *http.Response) (*CreateRoomsPageResponse,
 			// Pages Created pages
 			//
 			// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
-			Pages []struct {
-				Entities Entity `json:"entities,omitempty"`
-				ID       string `json:"id,omitempty"`
-			} `json:"pages,omitempty"`
+			Pages []CreatedPage `json:"pages,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -3931,7 +3966,7 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			// Paging Details of pagination used for current responses.
-			Paging Paging `json:"paging,omitempty"`
+			Paging *Paging `json:"paging,omitempty"`
 
 			// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
 			Users []User `json:"users"`

@@ -131,8 +131,9 @@ func TestCheckSpecNotesRawErrataTheOverlayFixes(t *testing.T) {
 	if bytes.Contains(c.Overlaid, []byte(deprecatedPlaceholder)) || bytes.Contains(c.Overlaid, []byte("- users")) {
 		t.Errorf("overlaid document still has an erratum:\n%s", c.Overlaid)
 	}
-	if got := matchCounts(c.Actions); got != "1/1/0/1" {
-		t.Errorf("overlay matches = %s, want 1/1/0/1", got)
+	// The four errata actions come first in api/overlay.yaml.
+	if got := matchCounts(c.Actions); !strings.HasPrefix(got, "1/1/0/1/") {
+		t.Errorf("overlay matches = %s, want 1/1/0/1/…", got)
 	}
 }
 
