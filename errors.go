@@ -327,3 +327,34 @@ func Check[R Response](resp R, err error) (R, error) {
 	}
 	return zero, newAPIError(method, path, 1, hr, resp.GetBody(), time.Now())
 }
+
+// ErrInvalidPathParam: a path parameter is empty, "." or "..", which cannot
+// be sent as one path segment. The error is a *PathParamError naming the
+// parameter; for user IDs it also satisfies errors.Is(err, ErrInvalidUserID).
+var ErrInvalidPathParam = errors.New("pagecall: invalid path parameter")
+
+// PathParamError is the error for a path parameter refused before anything
+// is sent. errors.Is matches it with ErrInvalidPathParam, and with
+// ErrInvalidUserID when the parameter is a user's ID.
+type PathParamError struct {
+	// Param is the parameter's name in the spec, e.g. "room_id".
+	Param string
+	// Reason says what is wrong with the value.
+	Reason string
+	user   bool
+}
+
+// Error names the parameter and the reason.
+func (e *PathParamError) Error() string {
+	what := "path parameter"
+	if e.user {
+		what = "user ID"
+	}
+	return fmt.Sprintf("pagecall: invalid %s %s: %s", what, e.Param, e.Reason)
+}
+
+// Is reports whether target is ErrInvalidPathParam, or ErrInvalidUserID for
+// a user's ID.
+func (e *PathParamError) Is(target error) bool {
+	return target == ErrInvalidPathParam || e.user && target == ErrInvalidUserID
+}

@@ -16,8 +16,6 @@
 package pagecall
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -41,9 +39,6 @@ const (
 	// EnvBaseURL names the variable holding the base URL.
 	EnvBaseURL = "PAGECALL_BASE_URL"
 )
-
-// User is a Pagecall user, as the API returns it.
-type User = gen.User
 
 // Client calls the Pagecall API. Create it with NewClient.
 type Client struct {
@@ -192,40 +187,6 @@ func NewClient(opts ...Option) (*Client, error) {
 	return &Client{api: api, loop: loop}, nil
 }
 
-// DeleteUser deletes the user with this user_id and returns it as it was.
-//
-// An empty ID, "." or ".." is refused with ErrInvalidUserID before
-// anything is sent; any other ID is sent percent-encoded as one path
-// segment. A non-2xx answer is a *APIError.
-func (c *Client) DeleteUser(ctx context.Context, userID string) (*User, error) {
-	if err := ValidateUserID(userID); err != nil {
-		return nil, err
-	}
-	// Bound the call here rather than in the request loop, so that the
-	// request is built with its final context and not copied again there.
-	ctx, cancel := c.loop.withTimeout(ctx)
-	if cancel != nil {
-		defer cancel()
-	}
-	resp, err := Check(c.api.DeleteUserWithResponse(ctx, userID))
-	if err != nil {
-		var reqErr *RequestError
-		if errors.As(err, &reqErr) && reqErr.Method == "" {
-			// The generated parser failed: name the request it parsed.
-			reqErr.Method, reqErr.Path = http.MethodDelete, c.loop.basePath+"users/"+url.PathEscape(userID)
-		}
-		return nil, err
-	}
-	if resp.JSON200 == nil {
-		return nil, &RequestError{
-			Method: http.MethodDelete, Path: requestPath(resp.HTTPResponse),
-			Err: fmt.Errorf("%w: %d answer with content type %q, want JSON", ErrMalformedResponse, resp.StatusCode(), resp.ContentType()),
-		}
-	}
-	// The response is this call's own: return its User rather than a copy.
-	return &resp.JSON200.User, nil
-}
-
 // API returns the generated client for every operation in the spec. Its
 // requests go through the same auth, retry policy, budget, timeouts and
 // limits as DeleteUser, and every non-2xx answer is a *APIError. Pass its
@@ -257,20 +218,6 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 
 // LogValue logs the client without its API key.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// ValidateUserID returns ErrInvalidUserID for the IDs that cannot be sent
-// as one path segment: "", "." and "..". (A URL resolver would turn them
-// into DELETE /v1/users/ or DELETE /v1/.) Every other string is valid and
-// is percent-encoded when sent.
-func ValidateUserID(id string) error {
-	switch id {
-	case "":
-		return fmt.Errorf("%w: empty", ErrInvalidUserID)
-	case ".", "..":
-		return fmt.Errorf("%w: %q is a dot segment", ErrInvalidUserID, id)
-	}
-	return nil
-}
 
 // validateAPIKey accepts only visible ASCII, which is all an API key is made
 // of and all that an HTTP header carries safely.

@@ -130,12 +130,18 @@ func IsIdempotent(method string) bool {
 // RetryableStatus reports whether an answer with this status is worth
 // another attempt of a request with this method.
 func RetryableStatus(method string, status int) bool {
+	return retryableStatus(IsIdempotent(method), status)
+}
+
+// retryableStatus is RetryableStatus for a request known to be idempotent
+// or not (see requestIsIdempotent).
+func retryableStatus(idempotent bool, status int) bool {
 	switch {
 	case status == http.StatusTooManyRequests:
 		// The server refused the request without acting on it: safe for
 		// every method.
 		return true
-	case !IsIdempotent(method):
+	case !idempotent:
 		return false
 	case status == http.StatusRequestTimeout:
 		return true
@@ -154,6 +160,12 @@ func RetryableStatus(method string, status int) bool {
 // when its own context has ended: a dial timeout and a cancelled context
 // can look alike.
 func RetryableError(method string, err error) bool {
+	return retryableError(IsIdempotent(method), err)
+}
+
+// retryableError is RetryableError for a request known to be idempotent or
+// not (see requestIsIdempotent).
+func retryableError(idempotent bool, err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
@@ -177,7 +189,7 @@ func RetryableError(method string, err error) bool {
 	}
 	// Anything else happened after the request may have been written (reset,
 	// EOF, a body cut short): only idempotent requests are replayed.
-	return IsIdempotent(method)
+	return idempotent
 }
 
 // ParseRetryAfter parses a Retry-After header value, given in seconds or as

@@ -102,6 +102,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 	}
 	req.Header.Set("Authorization", l.auth())
 
+	idempotent := requestIsIdempotent(req)
 	debug := l.log.Enabled(ctx, slog.LevelDebug)
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 && req.GetBody != nil {
@@ -128,7 +129,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 		)
 		switch {
 		case err != nil:
-			retryable = ctx.Err() == nil && RetryableError(req.Method, err)
+			retryable = ctx.Err() == nil && retryableError(idempotent, err)
 			fail = &RequestError{Method: req.Method, Path: path, Attempts: attempt, Err: unwrapURLError(err)}
 		case resp.StatusCode >= 200 && resp.StatusCode <= 299:
 			l.budget.onSuccess()
@@ -141,7 +142,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 			resp.ContentLength = int64(len(body))
 			return resp, nil
 		default:
-			retryable = RetryableStatus(req.Method, resp.StatusCode)
+			retryable = retryableStatus(idempotent, resp.StatusCode)
 			if honoursRetryAfter(resp.StatusCode) {
 				wait, hasWait = ParseRetryAfter(resp.Header.Get("Retry-After"), l.now())
 			}
