@@ -5,15 +5,26 @@
 // is given (by default the embedded api.OpenAPI with api.Overlay applied),
 // validates each request against it (route, parameters, body, and a real
 // bearer-token check), and answers with a response built from the
-// document's examples, defaults and schemas. Users live in a small in-memory
-// store, found by operationId (ListUsers, CreateUser, GetUser, UpdateUser,
-// DeleteUser), seeded with the document's example user.
+// document's examples, defaults and schemas.
+//
+// Users, rooms and their members live in an in-memory store, so the mock
+// answers like Pagecall across calls: what CreateRoom returns, GetRoom and
+// ListRooms return; CreateMember adds to ListMembers (GetMember takes the
+// member's ID or its user's); UpdateRoom with is_terminated: true ends a
+// room; ListRooms honours offset, limit and the filters that name a room
+// property (name, layout, is_terminated) and reports true paging; deletes
+// remove. CreateUser is an upsert by user_id. Operations are found by
+// operationId, never by path, and every object is shaped by the document's
+// own schema, so the store works on every published version. It starts with
+// the objects the examples describe (user external_user_102932, room
+// 000585f36eed9e8fb6b655b4 and a member of it), so that the examples of path
+// parameters name objects that exist.
 //
 // Errors the mock itself produces carry a JSON body {"message": "..."}:
 // 401 for a missing or wrong key, 404 for an unknown route, 405 for a method
 // the path does not declare, 400 for a request that fails validation, and
 // the operation's own error status (404, or its lowest declared 4xx) for an
-// unknown user.
+// unknown user, room or member ("room not found").
 //
 // Server.Inject queues faults (an error status with Retry-After, a
 // connection reset, a delay, a truncated body) for the next matching

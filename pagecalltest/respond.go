@@ -2,9 +2,11 @@ package pagecalltest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,35 +71,35 @@ func errorStatus(op *openapi3.Operation) int {
 
 var pathParamPattern = regexp.MustCompile(`\{([^}]+)\}`)
 
-// lastPathParam returns the value of the last parameter in the route's path
-// template: the user in /users/{user_id} or /users/{id}.
-func lastPathParam(route *routers.Route, params map[string]string) string {
-	names := pathParamPattern.FindAllStringSubmatch(route.Path, -1)
-	if len(names) == 0 {
-		return ""
+// pathValues returns the values of the route's path parameters in path
+// order, unescaped: the room in /rooms/{id}, the room and the member in
+// /rooms/{room_id}/members/{member_id}.
+func pathValues(route *routers.Route, params map[string]string) []string {
+	var out []string
+	for _, m := range pathParamPattern.FindAllStringSubmatch(route.Path, -1) {
+		v := params[strings.TrimSuffix(m[1], "*")]
+		if u, err := url.PathUnescape(v); err == nil {
+			v = u
+		}
+		out = append(out, v)
 	}
-	v := params[strings.TrimSuffix(names[len(names)-1][1], "*")]
-	if u, err := url.PathUnescape(v); err == nil {
-		return u
-	}
-	return v
+	return out
 }
 
 // respond builds the answer to a validated request: the success response
-// generated from the document, with the user operations backed by the store.
-// The caller holds s.mu.
-func (s *Server) respond(route *routers.Route, params map[string]string, reqBody []byte) answer {
+// generated from the document, with the operations of the store backed by
+// it. The caller holds s.mu.
+func (s *Server) respond(route *routers.Route, params map[string]string, query url.Values, reqBody []byte) answer {
 	op := route.Operation
 	status, schema := successResponse(op)
 	var body any
 	if schema != nil {
 		body = sample(schema)
 	}
-	kind := classify(op)
-	if kind == notUserOp {
+	kind, ok := classify(op)
+	if !ok {
 		return answer{status, body}
 	}
-
 	obj, _ := body.(map[string]any)
 	if obj == nil {
 		obj = map[string]any{}
@@ -106,44 +108,153 @@ func (s *Server) respond(route *routers.Route, params map[string]string, reqBody
 	if len(reqBody) > 0 {
 		_ = json.Unmarshal(reqBody, &fields) // validated already; a non-object simply has no fields
 	}
-	notFound := answer{errorStatus(op), errorBody("user not found")}
+	names := resourceNames[kind.res]
+	notFound := func(what string) answer { return answer{errorStatus(op), errorBody(what + " not found")} }
+	path := pathValues(route, params)
+	arg := func(i int) string {
+		if i < len(path) {
+			return path[i]
+		}
+		return ""
+	}
 	now := s.now()
-	switch kind {
-	case opListUsers:
-		users := s.users.list()
-		obj["users"] = users
-		if paging, ok := obj["paging"].(map[string]any); ok {
-			if _, ok := paging["total"]; ok {
-				paging["total"] = len(users)
+	st := s.store
+
+	// The collection the operation works on; rooms' members and sessions
+	// need their room.
+	var coll *collection
+	switch kind.res {
+	case resUsers:
+		coll = st.users
+	case resRooms:
+		coll = st.rooms
+	case resMembers, resSessions:
+		if _, ok := st.rooms.get(arg(0)); !ok {
+			return notFound("room")
+		}
+		if kind.res == resMembers {
+			coll = st.roomMembers(arg(0))
+		} else {
+			coll = st.roomSessions(arg(0))
+		}
+	}
+
+	var one map[string]any
+	switch kind.verb {
+	case verbList:
+		list(op, obj, names[1], coll, query)
+		return answer{status, obj}
+	case verbCreate:
+		switch kind.res {
+		case resUsers:
+			id, _ := fields["user_id"].(string)
+			if id == "" {
+				return answer{errorStatus(op), errorBody("user_id is required")}
 			}
+			one = st.putUser(id, fields, now)
+		case resRooms:
+			one = st.createRoom(fields, now)
+		case resMembers:
+			if _, ok := st.users.get(fmt.Sprint(fields["user_id"])); !ok {
+				return notFound("user")
+			}
+			one = st.addMember(arg(0), fields)
 		}
-	case opCreateUser:
-		id, _ := fields["user_id"].(string)
-		if id == "" {
-			return answer{errorStatus(op), errorBody("user_id is required")}
-		}
-		obj["user"] = s.users.put(id, fields, now)
-	case opGetUser, opUpdateUser, opDeleteUser:
-		id := lastPathParam(route, params)
-		var (
-			u  map[string]any
-			ok bool
-		)
-		switch kind {
-		case opGetUser:
-			u, ok = s.users.get(id)
-		case opUpdateUser:
-			u, ok = s.users.update(id, fields, now)
+	case verbGet:
+		switch kind.res {
+		case resMembers:
+			one, ok = st.member(arg(0), arg(1))
 		default:
-			u, ok = s.users.remove(id)
+			one, ok = coll.get(path[len(path)-1])
 		}
 		if !ok {
-			return notFound
+			return notFound(names[0])
 		}
-		obj["user"] = u
+	case verbUpdate:
+		switch kind.res {
+		case resUsers:
+			one, ok = coll.get(arg(0))
+			if ok {
+				coll.merge(one, fields, "user_id")
+				coll.stamp(one, "updated_at", now)
+				one = coll.set(arg(0), one, st.next)
+			}
+		case resRooms:
+			one, ok = st.updateRoom(arg(0), fields, now)
+		case resMembers:
+			one, ok = st.member(arg(0), arg(1))
+			if ok {
+				coll.merge(one, fields, "id", "room_id", "user_id")
+				one = coll.set(one["id"].(string), one, st.next)
+			}
+		}
+		if !ok {
+			return notFound(names[0])
+		}
+	case verbDelete:
+		switch kind.res {
+		case resRooms:
+			one, ok = st.deleteRoom(arg(0))
+		default:
+			id := path[len(path)-1]
+			one, ok = coll.get(id)
+			delete(coll.items, id)
+		}
+		if !ok {
+			return notFound(names[0])
+		}
 	}
+	obj[names[0]] = one
 	return answer{status, obj}
 }
+
+// list answers a list operation: the objects that pass the filters (query
+// parameters that name a property of the resource), the page that offset
+// and limit select when the operation declares them, and the paging.
+func list(op *openapi3.Operation, obj map[string]any, prop string, coll *collection, query url.Values) {
+	declared := map[string]bool{}
+	for _, p := range op.Parameters {
+		if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+			declared[p.Value.Name] = true
+		}
+	}
+	filters := map[string]string{}
+	for name := range query {
+		if declared[name] && name != "offset" && name != "limit" {
+			filters[name] = query.Get(name)
+		}
+	}
+	all := coll.list(func(o map[string]any) bool { return matches(coll, o, filters) })
+	if query.Has("is_connecting") && declared["is_connecting"] {
+		// Sessions: connected means not yet disconnected.
+		want, _ := strconv.ParseBool(query.Get("is_connecting"))
+		all = slices.DeleteFunc(all, func(o map[string]any) bool { _, gone := o["disconnected_at"]; return gone == want })
+	}
+	offset, limit := 0, len(all)
+	paged := declared["offset"] && declared["limit"]
+	if paged {
+		limit = defaultPageLimit
+		if n, err := strconv.Atoi(query.Get("limit")); err == nil && n >= 0 {
+			limit = n
+		}
+		if n, err := strconv.Atoi(query.Get("offset")); err == nil && n > 0 {
+			offset = n
+		}
+	}
+	page := all[min(offset, len(all)):min(offset+limit, len(all))]
+	items := make([]any, len(page))
+	for i, o := range page {
+		items[i] = o
+	}
+	obj[prop] = items
+	if p, ok := obj["paging"].(map[string]any); ok {
+		p["offset"], p["limit"], p["total"] = offset, limit, len(all)
+	}
+}
+
+// defaultPageLimit is the page size of a list without a limit: Paging.limit's
+// default in the document.
+const defaultPageLimit = 30
 
 // errorBody is the JSON body of every error the mock sends.
 func errorBody(msg string) map[string]any { return map[string]any{"message": msg} }

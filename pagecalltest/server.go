@@ -53,7 +53,7 @@ type Server struct {
 	closed   bool
 	faults   []*queuedFault
 	requests []Request
-	users    *userStore
+	store    *store
 }
 
 // NewServer starts a server on DefaultAddr (see the options) and returns it
@@ -82,7 +82,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		url:     "http://" + ln.Addr().String() + sp.basePath,
 		done:    make(chan struct{}),
 		served:  make(chan struct{}),
-		users:   newUserStore(sp.doc),
+		store:   newStore(sp.doc),
 	}
 	s.srv = &http.Server{
 		Handler:           s,
@@ -262,7 +262,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, readErr error, r
 	}
 
 	s.mu.Lock()
-	a := s.respond(route, params, body)
+	a := s.respond(route, params, r.URL.Query(), body)
 	s.mu.Unlock()
 	return a.status, a.body
 }
@@ -397,7 +397,7 @@ func (s *Server) now() time.Time { return time.Now() }
 func (s *Server) UserExists(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.users.get(id)
+	_, ok := s.store.users.get(id)
 	return ok
 }
 
@@ -407,21 +407,21 @@ func (s *Server) UserExists(id string) bool {
 func (s *Server) AddUser(id string, fields map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users.put(id, fields, s.now())
+	s.store.putUser(id, fields, s.now())
 }
 
 // User returns a copy of the stored user id as a JSON object.
 func (s *Server) User(id string) (map[string]any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.users.get(id)
+	return s.store.users.get(id)
 }
 
 // UserIDs returns the IDs of the stored users, sorted.
 func (s *Server) UserIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Sorted(maps.Keys(s.users.users))
+	return slices.Sorted(maps.Keys(s.store.users.items))
 }
 
 // Operation is one operation of the document the server serves.
@@ -442,4 +442,33 @@ func (s *Server) Operations() []Operation {
 		out = append(out, Operation{Method: r.Method, Path: r.Path, OperationID: r.Operation.OperationID})
 	}
 	return out
+}
+
+// Room returns a copy of the stored room id as a JSON object.
+func (s *Server) Room(id string) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.store.rooms.get(id)
+}
+
+// RoomIDs returns the IDs of the stored rooms, in creation order.
+func (s *Server) RoomIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for _, r := range s.store.rooms.list(nil) {
+		ids = append(ids, r["id"].(string))
+	}
+	return ids
+}
+
+// Members returns copies of the members of room id, in the order they were
+// added.
+func (s *Server) Members(roomID string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.store.members[roomID]; !ok {
+		return nil
+	}
+	return s.store.roomMembers(roomID).list(nil)
 }

@@ -42,21 +42,26 @@ func TestEveryOperationAnswersSpecValid(t *testing.T) {
 			if resp.StatusCode != want {
 				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, want, body)
 			}
-			// The request as the server saw it, relative to the base URL,
-			// for kin-openapi's input.
-			input := &openapi3filter.ResponseValidationInput{
-				RequestValidationInput: &openapi3filter.RequestValidationInput{
-					Request: req, PathParams: params, Route: route,
-				},
-				Status:  resp.StatusCode,
-				Header:  resp.Header,
-				Body:    io.NopCloser(bytes.NewReader(body)),
-				Options: &openapi3filter.Options{IncludeResponseStatus: true},
-			}
-			if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
-				t.Fatalf("response is not valid for the document: %v\nbody: %s", err, body)
-			}
+			checkResponse(t, req, params, route, resp, body)
 		})
+	}
+}
+
+// checkResponse fails t unless resp (whose body was read into body) is a
+// valid answer to req on route for the document.
+func checkResponse(t *testing.T, req *http.Request, params map[string]string, route *routers.Route, resp *http.Response, body []byte) {
+	t.Helper()
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+		},
+		Status:  resp.StatusCode,
+		Header:  resp.Header,
+		Body:    io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		t.Fatalf("%s %s: response is not valid for the document: %v\nbody: %s", req.Method, req.URL.Path, err, body)
 	}
 }
 

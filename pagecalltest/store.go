@@ -1,162 +1,429 @@
 package pagecalltest
 
 import (
+	"cmp"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// userOp says which user operation, if any, an operation is. The store finds
-// them by operationId, never by path, so that /users/{id} (2023 documents)
-// and /users/{user_id} (2024 on) work alike.
-type userOp int
+// The store keeps users, rooms, their members and their sessions, so that
+// what one call creates the next one finds, as against Pagecall. Operations
+// are recognised by operationId, never by path, so that /users/{id} (2023
+// documents) and /users/{user_id} (2024 on) work alike, and every resource
+// is shaped by the document's own schema for it: the store holds JSON
+// objects that are valid for that schema, built from its examples and
+// overlaid with the request fields the schema declares.
+
+// resource is a kind of object the store keeps.
+type resource int
 
 const (
-	notUserOp userOp = iota
-	opListUsers
-	opCreateUser
-	opGetUser
-	opUpdateUser
-	opDeleteUser
+	resUsers resource = iota + 1
+	resRooms
+	resMembers
+	resSessions
 )
 
-func classify(op *openapi3.Operation) userOp {
-	switch strings.ToLower(op.OperationID) {
-	case "listusers":
-		return opListUsers
-	case "createuser":
-		return opCreateUser
-	case "getuser":
-		return opGetUser
-	case "updateuser":
-		return opUpdateUser
-	case "deleteuser":
-		return opDeleteUser
-	}
-	return notUserOp
+// names of a resource in response bodies: the property that holds one of
+// them, and the one that holds a list.
+var resourceNames = map[resource][2]string{
+	resUsers:    {"user", "users"},
+	resRooms:    {"room", "rooms"},
+	resMembers:  {"member", "members"},
+	resSessions: {"session", "sessions"},
 }
 
-// userStore holds users as JSON objects shaped by the document's User schema.
-// It is not safe for concurrent use; Server guards it with its mutex.
-type userStore struct {
-	schema *openapi3.SchemaRef // the User schema, nil if the document has no user operation
-	users  map[string]map[string]any
+// verb is what an operation does to its resource.
+type verb int
+
+const (
+	verbList verb = iota + 1
+	verbCreate
+	verbGet
+	verbUpdate
+	verbDelete
+)
+
+// opKind is what the store does for an operation.
+type opKind struct {
+	res  resource
+	verb verb
 }
 
-// newUserStore finds the User schema in the success response of the first
-// user operation (property `user`, or the items of `users`) and seeds the
-// store with the user that the schema's examples describe.
-func newUserStore(doc *openapi3.T) *userStore {
-	st := &userStore{users: map[string]map[string]any{}}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			if classify(op) == notUserOp {
-				continue
-			}
-			_, body := successResponse(op)
-			if body == nil || body.Value == nil {
-				continue
-			}
-			if p := body.Value.Properties["user"]; p != nil {
-				st.schema = p
-			} else if p := body.Value.Properties["users"]; p != nil && p.Value != nil && p.Value.Items != nil {
-				st.schema = p.Value.Items
-			}
-			if st.schema != nil {
-				break
-			}
-		}
-	}
-	if st.schema != nil {
-		seed := st.template()
-		if id, ok := seed["user_id"].(string); ok && id != "" {
-			st.users[id] = seed
-		}
-	}
-	return st
+// storeOps maps lower-case operationIds to what the store does. Operations
+// not listed are answered from the document's examples alone.
+var storeOps = map[string]opKind{
+	"listusers":       {resUsers, verbList},
+	"createuser":      {resUsers, verbCreate},
+	"getuser":         {resUsers, verbGet},
+	"updateuser":      {resUsers, verbUpdate},
+	"deleteuser":      {resUsers, verbDelete},
+	"listrooms":       {resRooms, verbList},
+	"createroom":      {resRooms, verbCreate},
+	"getroom":         {resRooms, verbGet},
+	"updateroom":      {resRooms, verbUpdate},
+	"deleteroom":      {resRooms, verbDelete},
+	"listmembers":     {resMembers, verbList},
+	"createmember":    {resMembers, verbCreate},
+	"getmember":       {resMembers, verbGet},
+	"updatemember":    {resMembers, verbUpdate},
+	"getroomsessions": {resSessions, verbList},
 }
 
-// template is a fresh user built from the User schema's examples.
-func (st *userStore) template() map[string]any {
-	if st.schema == nil {
+func classify(op *openapi3.Operation) (opKind, bool) {
+	k, ok := storeOps[strings.ToLower(op.OperationID)]
+	return k, ok
+}
+
+// Webhook is where the mock would deliver a room's webhooks: the URL and
+// headers given when the room was created.
+type Webhook struct {
+	URL     string
+	Headers map[string]string
+}
+
+// entry is one stored object with the sequence number that orders lists
+// (creation order).
+type entry struct {
+	seq int
+	obj map[string]any
+}
+
+// collection holds the objects of one resource, keyed by key.
+type collection struct {
+	schema *openapi3.SchemaRef // nil if the document has no such resource
+	items  map[string]*entry
+}
+
+func newCollection() *collection { return &collection{items: map[string]*entry{}} }
+
+// template is a fresh object built from the schema's examples.
+func (c *collection) template() map[string]any {
+	if c.schema == nil {
 		return map[string]any{}
 	}
-	m, _ := sample(st.schema).(map[string]any)
+	m, _ := sample(c.schema).(map[string]any)
 	if m == nil {
 		m = map[string]any{}
 	}
 	return m
 }
 
-func (st *userStore) get(id string) (map[string]any, bool) {
-	u, ok := st.users[id]
-	if !ok {
-		return nil, false
-	}
-	return maps.Clone(u), true
-}
-
-// put creates or replaces the user id with the template overlaid by fields.
-// Pagecall documents that creating an existing user_id overrides that user.
-func (st *userStore) put(id string, fields map[string]any, now time.Time) map[string]any {
-	u := st.template()
-	st.merge(u, fields)
-	u["user_id"] = id
-	st.stamp(u, "created_at", now)
-	st.stamp(u, "updated_at", now)
-	st.users[id] = u
-	return maps.Clone(u)
-}
-
-// update merges fields into an existing user.
-func (st *userStore) update(id string, fields map[string]any, now time.Time) (map[string]any, bool) {
-	u, ok := st.users[id]
-	if !ok {
-		return nil, false
-	}
-	st.merge(u, fields)
-	st.stamp(u, "updated_at", now)
-	return maps.Clone(u), true
-}
-
-func (st *userStore) remove(id string) (map[string]any, bool) {
-	u, ok := st.users[id]
-	delete(st.users, id)
-	return u, ok
-}
-
-func (st *userStore) list() []any {
-	out := make([]any, 0, len(st.users))
-	for _, id := range slices.Sorted(maps.Keys(st.users)) {
-		out = append(out, maps.Clone(st.users[id]))
-	}
-	return out
-}
-
-// merge copies the request fields the User schema declares (and only those,
-// so the stored user stays valid for it) into u. The request was already
-// validated against its own schema.
-func (st *userStore) merge(u, fields map[string]any) {
-	if st.schema == nil || st.schema.Value == nil {
+// merge copies the fields the schema declares (and only those, so that the
+// object stays valid for it) into obj, leaving out the keys in keep. The
+// request was already validated against its own schema; a field whose type
+// differs in the resource's schema is skipped.
+func (c *collection) merge(obj, fields map[string]any, keep ...string) {
+	if c.schema == nil || c.schema.Value == nil {
 		return
 	}
 	for k, v := range fields {
-		p, ok := st.schema.Value.Properties[k]
-		if ok && k != "user_id" && p.Value != nil && !p.Value.ReadOnly && validFor(p.Value, v) {
-			u[k] = v
+		p, ok := c.schema.Value.Properties[k]
+		if ok && !slices.Contains(keep, k) && p.Value != nil && !p.Value.ReadOnly && validFor(p.Value, v) {
+			obj[k] = v
 		}
 	}
 }
 
-// stamp sets a date-time field to now if the User schema declares it.
-func (st *userStore) stamp(u map[string]any, field string, now time.Time) {
-	if st.schema == nil || st.schema.Value == nil {
-		return
+// set stores obj under id, keeping the creation order of an object it
+// replaces, and returns a copy.
+func (c *collection) set(id string, obj map[string]any, seq func() int) map[string]any {
+	e, ok := c.items[id]
+	if !ok {
+		e = &entry{seq: seq()}
+		c.items[id] = e
 	}
-	if p, ok := st.schema.Value.Properties[field]; ok && p.Value != nil && p.Value.Type.Is(openapi3.TypeString) {
-		u[field] = now.UTC().Format(time.RFC3339Nano)
+	e.obj = obj
+	return maps.Clone(obj)
+}
+
+func (c *collection) get(id string) (map[string]any, bool) {
+	e, ok := c.items[id]
+	if !ok {
+		return nil, false
 	}
+	return maps.Clone(e.obj), true
+}
+
+// list returns copies of the objects that keep accepts, in creation order.
+func (c *collection) list(keep func(map[string]any) bool) []map[string]any {
+	entries := slices.Collect(maps.Values(c.items))
+	slices.SortFunc(entries, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
+	var out []map[string]any
+	for _, e := range entries {
+		if keep == nil || keep(e.obj) {
+			out = append(out, maps.Clone(e.obj))
+		}
+	}
+	return out
+}
+
+// has reports whether the schema declares the property.
+func (c *collection) has(prop string) bool {
+	return c.schema != nil && c.schema.Value != nil && c.schema.Value.Properties[prop] != nil
+}
+
+// stamp sets a date-time property to t if the schema declares it as a string.
+func (c *collection) stamp(obj map[string]any, prop string, t time.Time) {
+	if c.has(prop) && c.schema.Value.Properties[prop].Value.Type.Is(openapi3.TypeString) {
+		obj[prop] = t.UTC().Format(time.RFC3339Nano)
+	}
+}
+
+// store is the mock's state. It is not safe for concurrent use; Server
+// guards it with its mutex.
+type store struct {
+	users    *collection            // by user_id
+	rooms    *collection            // by id
+	members  map[string]*collection // by room id, then member id
+	sessions map[string]*collection // by room id, then session id
+	webhooks map[string]Webhook     // by room id, for rooms created with one
+	// memberSchema and sessionSchema shape every room's collections.
+	memberSchema, sessionSchema *openapi3.SchemaRef
+	seq                         int
+}
+
+// newStore finds each resource's schema in the success responses of its
+// operations (the `user` property, or the items of `users`, and so on) and
+// seeds the store with the objects the document's examples describe: the
+// example user, the example room, and the example member of that room, so
+// that the examples of path parameters name objects that exist.
+func newStore(doc *openapi3.T) *store {
+	st := &store{
+		users:    newCollection(),
+		rooms:    newCollection(),
+		members:  map[string]*collection{},
+		sessions: map[string]*collection{},
+		webhooks: map[string]Webhook{},
+	}
+	schemas := map[resource]*openapi3.SchemaRef{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			k, ok := classify(op)
+			if !ok || schemas[k.res] != nil {
+				continue
+			}
+			_, body := successResponse(op)
+			if body == nil || body.Value == nil {
+				continue
+			}
+			names := resourceNames[k.res]
+			if p := body.Value.Properties[names[0]]; p != nil {
+				schemas[k.res] = p
+			} else if p := body.Value.Properties[names[1]]; p != nil && p.Value != nil && p.Value.Items != nil {
+				schemas[k.res] = p.Value.Items
+			}
+		}
+	}
+	st.users.schema, st.rooms.schema = schemas[resUsers], schemas[resRooms]
+	st.memberSchema, st.sessionSchema = schemas[resMembers], schemas[resSessions]
+
+	if st.users.schema != nil {
+		u := st.users.template()
+		if id, _ := u["user_id"].(string); id != "" {
+			st.users.set(id, u, st.next)
+		}
+	}
+	if st.rooms.schema != nil {
+		r := st.rooms.template()
+		if id, _ := r["id"].(string); id != "" {
+			st.rooms.set(id, r, st.next)
+			if st.memberSchema != nil {
+				m := st.roomMembers(id).template()
+				if mid, _ := m["id"].(string); mid != "" {
+					m["room_id"] = id
+					st.roomMembers(id).set(mid, m, st.next)
+				}
+			}
+		}
+	}
+	return st
+}
+
+// next returns the next sequence number, which orders lists.
+func (st *store) next() int { st.seq++; return st.seq }
+
+// newID returns an ID shaped like Pagecall's (24 hex digits): the time in
+// seconds, then a counter.
+func (st *store) newID(now time.Time) string {
+	return fmt.Sprintf("%08x%016x", uint32(now.Unix()), st.next())
+}
+
+func (st *store) roomMembers(roomID string) *collection {
+	c := st.members[roomID]
+	if c == nil {
+		c = &collection{schema: st.memberSchema, items: map[string]*entry{}}
+		st.members[roomID] = c
+	}
+	return c
+}
+
+func (st *store) roomSessions(roomID string) *collection {
+	c := st.sessions[roomID]
+	if c == nil {
+		c = &collection{schema: st.sessionSchema, items: map[string]*entry{}}
+		st.sessions[roomID] = c
+	}
+	return c
+}
+
+// putUser creates or replaces the user id. Pagecall documents that creating
+// an existing user_id overrides that user.
+func (st *store) putUser(id string, fields map[string]any, now time.Time) map[string]any {
+	u := st.users.template()
+	st.users.merge(u, fields, "user_id")
+	u["user_id"] = id
+	if old, ok := st.users.get(id); ok {
+		if created, ok := old["created_at"]; ok {
+			u["created_at"] = created
+		}
+	} else {
+		st.users.stamp(u, "created_at", now)
+	}
+	st.users.stamp(u, "updated_at", now)
+	return st.users.set(id, u, st.next)
+}
+
+// createRoom stores a new room from a CreateRoom request: its declared
+// fields, a new ID, not terminated, and its members and webhook.
+func (st *store) createRoom(fields map[string]any, now time.Time) map[string]any {
+	r := st.rooms.template()
+	for _, k := range []string{"is_terminated", "terminated_at", "started_at", "last_thumbnail_updated_at", "meeting_time"} {
+		delete(r, k) // a new room has not met, nor ended
+	}
+	if st.rooms.has("record") {
+		r["record"] = true // CreateRoomRequest.record defaults to true
+	}
+	st.rooms.merge(r, fields, "id")
+	id := st.newID(now)
+	r["id"] = id
+	if st.rooms.has("is_terminated") {
+		r["is_terminated"] = false
+	}
+	st.rooms.stamp(r, "created_at", now)
+	st.rooms.stamp(r, "updated_at", now)
+	out := st.rooms.set(id, r, st.next)
+
+	if members, ok := fields["members"].([]any); ok {
+		for _, m := range members {
+			if m, ok := m.(map[string]any); ok {
+				st.addMember(id, m)
+			}
+		}
+	}
+	if wh, ok := fields["webhook"].(map[string]any); ok {
+		hook := Webhook{Headers: map[string]string{}}
+		hook.URL, _ = wh["url"].(string)
+		if hs, ok := wh["headers"].(map[string]any); ok {
+			for k, v := range hs {
+				hook.Headers[k] = fmt.Sprint(v)
+			}
+		}
+		st.webhooks[id] = hook
+	}
+	return out
+}
+
+// updateRoom applies an UpdateRoom request. is_terminated: true ends the
+// room (terminated_at is set); false reopens it.
+func (st *store) updateRoom(id string, fields map[string]any, now time.Time) (map[string]any, bool) {
+	r, ok := st.rooms.get(id)
+	if !ok {
+		return nil, false
+	}
+	st.rooms.merge(r, fields, "id")
+	if t, ok := fields["is_terminated"].(bool); ok {
+		if t {
+			st.rooms.stamp(r, "terminated_at", now)
+		} else {
+			delete(r, "terminated_at")
+		}
+	}
+	st.rooms.stamp(r, "updated_at", now)
+	return st.rooms.set(id, r, st.next), true
+}
+
+func (st *store) deleteRoom(id string) (map[string]any, bool) {
+	r, ok := st.rooms.get(id)
+	if ok {
+		delete(st.rooms.items, id)
+		delete(st.members, id)
+		delete(st.sessions, id)
+		delete(st.webhooks, id)
+	}
+	return r, ok
+}
+
+// addMember adds a user to a room, or updates the user's membership: one
+// member per user and room. The type defaults to the user's
+// default_member_type, then to guest.
+func (st *store) addMember(roomID string, fields map[string]any) map[string]any {
+	members := st.roomMembers(roomID)
+	userID, _ := fields["user_id"].(string)
+	var m map[string]any
+	id := ""
+	for _, e := range members.list(func(o map[string]any) bool { return o["user_id"] == userID }) {
+		m, id = e, e["id"].(string)
+	}
+	if m == nil {
+		m = members.template()
+		id = st.newID(time.Now())
+		if u, ok := st.users.get(userID); ok && members.has("type") {
+			if t, ok := u["default_member_type"].(string); ok && t != "" {
+				m["type"] = t
+			}
+		}
+	}
+	members.merge(m, fields, "id", "room_id")
+	m["id"], m["room_id"], m["user_id"] = id, roomID, userID
+	return members.set(id, m, st.next)
+}
+
+// member finds a room's member by its ID, or by its user's ID.
+func (st *store) member(roomID, id string) (map[string]any, bool) {
+	members := st.roomMembers(roomID)
+	if m, ok := members.get(id); ok {
+		return m, true
+	}
+	for _, m := range members.list(func(o map[string]any) bool { return o["user_id"] == id }) {
+		return m, true
+	}
+	return nil, false
+}
+
+// matches reports whether obj passes the list filters in query: each query
+// parameter that names a property of the schema must equal it (a missing
+// boolean counts as false).
+func matches(c *collection, obj map[string]any, filters map[string]string) bool {
+	for name, want := range filters {
+		if !c.has(name) {
+			continue
+		}
+		got := obj[name]
+		switch v := got.(type) {
+		case bool:
+			if b, err := strconv.ParseBool(want); err != nil || b != v {
+				return false
+			}
+		case nil:
+			if c.schema.Value.Properties[name].Value.Type.Is(openapi3.TypeBoolean) {
+				if b, err := strconv.ParseBool(want); err != nil || b {
+					return false
+				}
+			} else {
+				return false
+			}
+		default:
+			if fmt.Sprint(v) != want {
+				return false
+			}
+		}
+	}
+	return true
 }
