@@ -31,6 +31,9 @@ type Request struct {
 	// wait of a Delay fault ended because the client left or the server
 	// closed).
 	Status int
+	// Response is the body the server answered with (all of it, even when
+	// a Truncate fault sent only part).
+	Response []byte
 	// Fault is the injected fault applied to the request, nil if none.
 	Fault *Fault
 }

@@ -211,7 +211,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			payload = mustJSON(v)
 		}
 	}
-	rec.Status = status
+	rec.Status, rec.Response = status, payload
 	if fault != nil && fault.Truncate {
 		s.writeTruncated(w, status, payload)
 		return

@@ -105,3 +105,61 @@ func (s *spec) operations() []*routers.Route {
 	}
 	return out
 }
+
+// Example is a valid request for one operation, built from the document:
+// each parameter's example (or a value sampled from its schema) and a body
+// sampled from the request body's schema.
+type Example struct {
+	// Method and Path are the operation's method and path template, e.g.
+	// "GET" and "/rooms/{id}".
+	Method, Path string
+	// PathValues are the values of the path parameters, in path order.
+	PathValues []string
+	// Query holds the query parameters that are required or have an
+	// example.
+	Query map[string]any
+	// Body is the JSON request body, nil if the operation takes none.
+	Body []byte
+}
+
+// Example returns a valid request for the operation with this operationId
+// (compared without regard to case): what the conformance tests send to
+// every operation the document has. The path values name the objects the
+// server was seeded with. ok is false if there is no such operation.
+func (s *Server) Example(operationID string) (ex Example, ok bool) {
+	for _, route := range s.spec.operations() {
+		if !strings.EqualFold(route.Operation.OperationID, operationID) {
+			continue
+		}
+		ex = Example{Method: route.Method, Path: route.Path, Query: map[string]any{}}
+		byName := map[string]*openapi3.Parameter{}
+		for _, ref := range append(slices.Clone(route.PathItem.Parameters), route.Operation.Parameters...) {
+			if ref.Value != nil {
+				byName[ref.Value.In+" "+ref.Value.Name] = ref.Value
+			}
+		}
+		value := func(p *openapi3.Parameter) any {
+			if p.Example != nil {
+				return p.Example
+			}
+			return sample(p.Schema)
+		}
+		for _, m := range pathParamPattern.FindAllStringSubmatch(route.Path, -1) {
+			if p := byName[openapi3.ParameterInPath+" "+m[1]]; p != nil {
+				ex.PathValues = append(ex.PathValues, fmt.Sprint(value(p)))
+			}
+		}
+		for _, p := range byName {
+			if p.In == openapi3.ParameterInQuery && (p.Required || p.Example != nil) {
+				ex.Query[p.Name] = value(p)
+			}
+		}
+		if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
+			if sc := jsonBodySchema(rb.Value.Content); sc != nil {
+				ex.Body = mustJSON(sample(sc))
+			}
+		}
+		return ex, true
+	}
+	return Example{}, false
+}
