@@ -8,9 +8,11 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	pagecall "github.com/pplink/pagecall-go"
+	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
 // fakePagecall stands in for the API: it deletes external_user_102932 once
@@ -121,4 +123,68 @@ func ExampleRetryPolicy_BackoffRange() {
 	// retry 3 waits 1s to 2s
 	// retry 4 waits 2s to 4s
 	// retry 5 waits 4s to 8s
+}
+
+// The integrator's workflow, end to end: a user, a private room that is not
+// recorded, the user as its host, the meeting URL, the members, then the
+// room terminated and the user deleted. It runs against pagecalltest's mock;
+// in production, leave out WithBaseURL.
+func Example_workflow() {
+	srv, err := pagecalltest.NewServer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := pagecall.NewClient(pagecall.WithAPIKey(pagecalltest.APIKey), pagecall.WithBaseURL(srv.URL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// 1. Create the user (an upsert by user_id: retried safely).
+	user, err := c.CreateUser(ctx, pagecall.CreateUserRequest{UserID: "ada", Name: "Ada"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// 2. A private room with recording off. Record is a *bool: nil leaves
+	// the server's default (on), Ptr(false) turns it off. No webhook is sent.
+	room, err := c.CreateRoom(ctx, pagecall.CreateRoomRequest{
+		Name:   "standup",
+		Type:   pagecall.RoomTypePrivate,
+		Record: pagecall.Ptr(false),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// 3. The user hosts it.
+	if _, err := c.CreateMember(ctx, room.ID, pagecall.CreateMemberRequest{UserID: user.UserID, Type: pagecall.MemberTypeHost}); err != nil {
+		log.Fatal(err)
+	}
+	// 4. The URL the user opens to join.
+	meet := pagecall.MeetURL(room.ID, user.AccessToken)
+	fmt.Println(strings.Replace(meet, room.ID, "<room id>", 1))
+	// 5. The members, page by page as the iterator needs them.
+	for m, err := range c.ListMembersSeq(ctx, room.ID) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("member:", m.UserID, m.Type)
+	}
+	// 6. Terminate the room.
+	room, err = c.UpdateRoom(ctx, room.ID, pagecall.UpdateRoomRequest{IsTerminated: pagecall.Ptr(true)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("terminated:", *room.IsTerminated)
+	// 7. Delete the user.
+	deleted, err := c.DeleteUser(ctx, user.UserID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("deleted:", deleted.UserID)
+	// Output:
+	// https://app.pagecall.com/meet?room_id=<room id>&access_token=TfowtRYBs0E_trzoTaCmAXKzB1JxDDhi
+	// member: ada host
+	// terminated: true
+	// deleted: ada
 }
