@@ -559,13 +559,19 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("exit %d, want 0", r.code)
 	}
 	for _, want := range []string{
-		"attempt 1: DELETE /v1/users/external_user_102932: 503 Service Unavailable",
+		"attempt 1: POST /v1/users: 503 Service Unavailable",
 		"-> retrying in 1s",
 		"attempt 2: 200 OK",
-		"deleted in 2 attempts",
-		`"user_id": "external_user_102932"`,
+		"created in 2 attempts",
+		`sent {"name":"standup","record":false,"type":"private"}`,
+		"type host",
+		"https://app.pagecall.com/meet?room_id=",
+		"   ada (host)",
+		"is_terminated: true",
+		`"user_id":"ada"`,
 		"errors.As(err, &apiErr) == true",
 		"apiErr.StatusCode = 400",
+		"The mock received 8 requests",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q", want)
