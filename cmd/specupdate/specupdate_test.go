@@ -216,6 +216,7 @@ func TestApplySpecRestoresOnFailure(t *testing.T) {
 	generateGarbage := step{"generate", func(_ context.Context, root string) error {
 		writeFile(t, root, genFile, "package gen // regenerated")
 		writeFile(t, root, "gen/extra.go", "package gen")
+		writeFile(t, root, "operations.gen.go", "package pagecall // regenerated")
 		return os.Remove(filepath.Join(root, "gen", "doc.go"))
 	}}
 	tests := []struct {
@@ -239,6 +240,7 @@ func TestApplySpecRestoresOnFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			writeFile(t, root, "other.go", "package other")
+			writeFile(t, root, "operations.gen.go", "package pagecall // old")
 			before := tree(t, root)
 
 			var out bytes.Buffer

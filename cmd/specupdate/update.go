@@ -68,7 +68,19 @@ func update(ctx context.Context, root, newSpec string, allowBreaking bool, w io.
 // byte (files the failed run added to gen/ are removed) before returning the
 // error.
 func applySpec(ctx context.Context, root string, data []byte, checks []step, w io.Writer) error {
-	snap, err := takeSnapshot(root, specFile, genDir)
+	paths := []string{specFile, genDir}
+	// The root package's generated files (operations.gen.go and its test)
+	// come from the spec too.
+	for _, pattern := range []string{"*.gen.go", "*.gen_test.go"} {
+		m, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			return err
+		}
+		for _, f := range m {
+			paths = append(paths, filepath.Base(f))
+		}
+	}
+	snap, err := takeSnapshot(root, paths...)
 	if err != nil {
 		return fmt.Errorf("snapshot before replacing: %w", err)
 	}
