@@ -7,16 +7,16 @@ PKGS    ?= ./...
 
 all: build
 
-## generate: regenerate gen/ from api/openapi.yaml + api/overlay.yaml
+## generate: regenerate gen/ and the root package's *.gen.go from api/openapi.yaml + api/overlay.yaml
 generate:
 	$(GO) generate ./...
 
 ## check-generated: regenerate and fail if anything (tracked or untracked) changed
 check-generated: generate
-	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum); \
+	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum '*.gen.go' '*.gen_test.go'); \
 	if [ -n "$$status" ]; then \
 		echo "generated code is stale; run 'make generate' and commit:"; \
-		echo "$$status"; git --no-pager diff --stat -- gen; exit 1; \
+		echo "$$status"; git --no-pager diff --stat -- gen '*.gen.go' '*.gen_test.go'; exit 1; \
 	fi
 
 build:

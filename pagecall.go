@@ -8,9 +8,17 @@
 //
 //	c, err := pagecall.NewClient() // reads PAGECALL_API_KEY
 //	if err != nil { … }
-//	user, err := c.DeleteUser(ctx, "external_user_102932")
+//	room, err := c.CreateRoom(ctx, pagecall.CreateRoomRequest{
+//		Name: "standup", Type: pagecall.RoomTypePrivate, Record: pagecall.Ptr(false),
+//	})
 //	var apiErr *pagecall.APIError
 //	if errors.As(err, &apiErr) { log.Print(apiErr.StatusCode) }
+//
+// Every operation of the API is a generated method on [Client] (listed
+// below); lists also have iterators. [MeetURL] builds the link a user joins
+// a room with. Optional fields whose zero value means something are
+// pointers: nil is not sent, [Ptr](false) is. The package example Workflow
+// runs an integration's whole workflow against the mock in pagecalltest.
 //
 // A Client is safe for concurrent use; create one and share it.
 package pagecall
