@@ -55,7 +55,7 @@ update-spec:
 spec-history:
 	$(GO) run ./cmd/specupdate history
 
-## bench: issue #5's benchmarks (docs/BENCHMARKS.md). Builds the test binary
+## bench: issues #5 and #9's benchmarks (docs/BENCHMARKS.md). Builds the test binary
 ## once, then runs BENCH_COUNT rounds; each round is one process that runs
 ## every variant over every protocol (proto=http, https-h1, https-h2) once,
 ## so variants and protocols are interleaved in time, and the variants of a
@@ -78,20 +78,24 @@ bench:
 	@echo "# $$(nproc 2>/dev/null) cores, $$($(GO) version), GOARCH=$$($(GO) env GOARCH), load: $$(uptime)" | tee $(BENCH_OUT)
 	@for i in $$(seq 1 $(BENCH_COUNT)); do \
 		echo "round $$i/$(BENCH_COUNT)"; \
-		$(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^Benchmark(DeleteUser|DeleteUserCost|Retries)$$' \
+		$(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^Benchmark(DeleteUser|DeleteUserCost|Retries|Methods)$$' \
 			-test.benchmem -test.benchtime=$(BENCH_TIME) -test.count=1 > $(BENCH_DIR)/round.txt \
 			&& $(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^BenchmarkHugeBody$$' \
 			-test.benchmem -test.benchtime=10x -test.count=1 >> $(BENCH_DIR)/round.txt \
+			&& $(BENCH_DIR)/pagecall.test -test.run='^$$' -test.bench='^BenchmarkListRoomsSeq$$' \
+			-test.benchmem -test.benchtime=5x -test.count=1 >> $(BENCH_DIR)/round.txt \
 			|| { cat $(BENCH_DIR)/round.txt; exit 1; }; \
 		cat $(BENCH_DIR)/round.txt >> $(BENCH_OUT); \
 	done
 	$(BENCHSTAT) $(BENCH_OUT)
 	@for p in http https-h1 https-h2; do \
 		echo "== DeleteUser proto=$$p"; \
-		$(BENCHSTAT) -filter ".name:DeleteUser /proto:$$p" -col '/impl@(floor sdk gen naive)' $(BENCH_OUT) || exit 1; \
+		$(BENCHSTAT) -filter ".name:DeleteUser /proto:$$p" -col '/impl@(safe floor sdk gen naive)' $(BENCH_OUT) || exit 1; \
 	done
 	$(BENCHSTAT) -filter '.name:DeleteUserCost' -col '/step@(floor transport timeout gen sdk)' $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:Retries' -col '/failures@(none 1in3 1in3-refilled)' $(BENCH_OUT)
+	$(BENCHSTAT) -filter '.name:Methods' -col '/via@(check method)' $(BENCH_OUT)
+	$(BENCHSTAT) -filter '.name:ListRoomsSeq' -col '/rooms' $(BENCH_OUT)
 
 ## bench-smoke: for CI: build and run every benchmark once (-benchtime=1x).
 bench-smoke:

@@ -1,6 +1,7 @@
 package pagecall
 
-// Benchmarks for issue #5: what the SDK costs over hand-written net/http.
+// Benchmarks for issues #5 and #9: what the SDK costs over hand-written
+// net/http, and what a generated method costs over what it wraps.
 //
 // Every benchmark talks to one loopback httptest server per protocol, shared
 // by all variants in the process, which counts the TCP connections it
@@ -23,6 +24,8 @@ package pagecall
 //
 //	floor  hand-written net/http: tuned transport, reused client,
 //	       io.ReadAll + json.Unmarshal, Authorization header
+//	safe   the equal-safety floor: the same, with the SDK's default
+//	       transport timeouts and per-call deadline (DefaultTimeout)
 //	sdk    (*Client).DeleteUser with the SDK's default HTTP client
 //	gen    the bare generated client with a bearer request editor over the
 //	       same tuned transport as floor
@@ -154,6 +157,7 @@ func (s *benchServer) trust(hc *http.Client) *http.Client {
 // serve routes on the first path segment:
 //
 //	/v1/users/{id}             200 with benchUserJSON
+//	/v1/rooms…                 benchServeRooms
 //	/flaky/v1/users/{id}       the same, but every third request gets a 503
 //	/huge-cl/v1/users/{id}     200 claiming Content-Length 2 GiB
 //	/huge-chunked/v1/users/{id} 200 streaming up to 2 GiB, chunked
@@ -165,12 +169,16 @@ func (s *benchServer) serve(w http.ResponseWriter, r *http.Request) {
 		seen += 10
 	}
 	s.seen.Store(seen)
-	if r.Method != http.MethodDelete {
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
 	if r.Header.Get("Authorization") != "Bearer "+benchAPIKey {
 		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/v1/rooms") {
+		benchServeRooms(w, r)
+		return
+	}
+	if r.Method != http.MethodDelete {
+		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
 	prefix, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -272,6 +280,19 @@ var benchImpls = []benchImpl{
 		hc := s.trust(benchTunedClient())
 		base := s.URL + "/v1"
 		return func(ctx context.Context) error {
+			_, err := benchHandDelete(ctx, hc, base, "Bearer "+benchAPIKey, benchUserID)
+			return err
+		}, hc.CloseIdleConnections
+	}},
+	{"safe", func(tb testing.TB, s *benchServer) (benchCall, func()) {
+		// The equal-safety floor: hand-written, with the SDK's default
+		// transport (its dial, TLS and response-header timeouts) and the
+		// SDK's default per-call deadline.
+		hc := s.trust(newDefaultHTTPClient())
+		base := s.URL + "/v1"
+		return func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+			defer cancel()
 			_, err := benchHandDelete(ctx, hc, base, "Bearer "+benchAPIKey, benchUserID)
 			return err
 		}, hc.CloseIdleConnections
@@ -676,3 +697,144 @@ func TestReadUpTo(t *testing.T) {
 type benchStuckReader struct{}
 
 func (benchStuckReader) Read([]byte) (int, error) { return 0, nil }
+
+// benchRoomJSON is a room as GetRoom and CreateRoom answer it.
+var benchRoomJSON = []byte(`{"room":{"id":"000585f36eed9e8fb6b655b4","name":"standup","type":"private",` +
+	`"record":false,"is_terminated":false,"layout":"SixAll","created_at":"2023-01-01T01:00:00.000Z"}}`)
+
+// benchRoomsTotal is how many rooms GET /v1/rooms lists.
+const benchRoomsTotal = 10000
+
+// benchServeRooms answers GET /v1/rooms/{id} and POST /v1/rooms with
+// benchRoomJSON, and GET /v1/rooms with the page that offset and limit
+// select of benchRoomsTotal rooms (or of the total query parameter's
+// number, for the benchmarks that list fewer), as Pagecall pages.
+func benchServeRooms(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	if r.URL.Path != "/v1/rooms" || r.Method == http.MethodPost {
+		h["Content-Length"] = []string{strconv.Itoa(len(benchRoomJSON))}
+		_, _ = w.Write(benchRoomJSON)
+		return
+	}
+	q := r.URL.Query()
+	total := benchRoomsTotal
+	if n, err := strconv.Atoi(q.Get("total")); err == nil {
+		total = n
+	}
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil {
+		limit = 30
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"rooms":[`)
+	for i := offset; i < min(offset+limit, total); i++ {
+		if i > offset {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":"%024x","name":"room %d","type":"open","record":true,"created_at":"2023-01-01T01:00:00.000Z"}`, i, i)
+	}
+	fmt.Fprintf(&b, `],"paging":{"limit":%d,"offset":%d,"total":%d}}`, limit, offset, total)
+	h["Content-Length"] = []string{strconv.Itoa(b.Len())}
+	_, _ = w.Write(b.Bytes())
+}
+
+// BenchmarkMethods compares each generated method with what it wraps,
+// Check(c.API().XxxWithResponse(…)), through the same Client against the
+// same server: the method's own cost is its path checks, its idempotency
+// mark and the unwrapping of the answer (issue 9's target: at most 2
+// allocations and 3% more). DeleteUser and GetRoom have a path parameter,
+// CreateRoom a body.
+func BenchmarkMethods(b *testing.B) {
+	s := benchServerGet()
+	ctx := context.Background()
+	body := CreateRoomRequest{Name: "standup", Type: RoomTypePrivate, Record: Ptr(false)}
+	calls := []struct {
+		op            string
+		method, check func(c *Client) error
+	}{
+		{"DeleteUser",
+			func(c *Client) error { _, err := c.DeleteUser(ctx, benchUserID); return err },
+			func(c *Client) error { _, err := Check(c.API().DeleteUserWithResponse(ctx, benchUserID)); return err }},
+		{"GetRoom",
+			func(c *Client) error { _, err := c.GetRoom(ctx, "000585f36eed9e8fb6b655b4"); return err },
+			func(c *Client) error {
+				_, err := Check(c.API().GetRoomWithResponse(ctx, "000585f36eed9e8fb6b655b4"))
+				return err
+			}},
+		{"CreateRoom",
+			func(c *Client) error { _, err := c.CreateRoom(ctx, body); return err },
+			func(c *Client) error { _, err := Check(c.API().CreateRoomWithResponse(ctx, body)); return err }},
+	}
+	for _, call := range calls {
+		for _, via := range []string{"check", "method"} {
+			b.Run("op="+call.op+"/via="+via, func(b *testing.B) {
+				c := benchNewSDK(b, s.URL+"/v1")
+				defer c.loop.hc.CloseIdleConnections()
+				f := call.check
+				if via == "method" {
+					f = call.method
+				}
+				benchRun(b, s, 1, func(context.Context) error { return f(c) }, true)
+			})
+		}
+	}
+}
+
+// BenchmarkListRoomsSeq iterates over every room through ListRoomsSeq in
+// pages of 100, for 1,000 and 10,000 rooms. B/op and allocs/op grow with
+// the number of pages fetched (pages); what must not grow with the list is
+// the memory held, reported as live-heap-B: the most live heap seen at any
+// page boundary of one iteration (a GC runs at each boundary, before the
+// timed loop), above what was live before it. With one page held at a time
+// it is the same for 10,000 rooms as for 1,000. Run it with a small
+// -benchtime (make bench uses 5x): an op lists every room.
+func BenchmarkListRoomsSeq(b *testing.B) {
+	s := benchServerGet()
+	for _, n := range []int{1000, benchRoomsTotal} {
+		b.Run(fmt.Sprintf("rooms=%d", n), func(b *testing.B) {
+			c := benchNewSDK(b, s.URL+"/v1")
+			defer c.loop.hc.CloseIdleConnections()
+			// The server lists as many rooms as the total parameter says.
+			c.api.ClientInterface.(*gen.Client).RequestEditors = []gen.RequestEditorFn{func(_ context.Context, req *http.Request) error {
+				q := req.URL.Query()
+				q.Set("total", strconv.Itoa(n))
+				req.URL.RawQuery = q.Encode()
+				return nil
+			}}
+			params := &ListRoomsParams{Limit: Ptr(100)}
+			iterate := func(atPage func()) {
+				got := 0
+				for _, err := range c.ListRoomsSeq(context.Background(), params) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					if got++; got%100 == 0 && atPage != nil {
+						atPage()
+					}
+				}
+				if got != n {
+					b.Fatalf("%d rooms, want %d", got, n)
+				}
+			}
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			base, peak := ms.HeapAlloc, uint64(0)
+			iterate(func() {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > base {
+					peak = max(peak, ms.HeapAlloc-base)
+				}
+			})
+			b.ReportAllocs()
+			for b.Loop() {
+				iterate(nil)
+			}
+			b.ReportMetric(float64(peak), "live-heap-B")
+			b.ReportMetric(float64(n/100), "pages")
+		})
+	}
+}
