@@ -3,7 +3,6 @@ package pagecalltest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,56 +64,39 @@ func checkResponse(t *testing.T, req *http.Request, params map[string]string, ro
 	}
 }
 
-// validRequest builds an authenticated request to route from its parameters'
-// examples and schemas and a body sampled from its request body schema.
+// validRequest builds an authenticated request to route from the server's
+// Example for it.
 func validRequest(t *testing.T, s *Server, route *routers.Route) (*http.Request, map[string]string) {
 	t.Helper()
+	ex, ok := s.Example(route.Operation.OperationID)
+	if !ok {
+		t.Fatalf("no example for %s", route.Operation.OperationID)
+	}
 	path := route.Path
 	params := map[string]string{}
-	query := url.Values{}
-	header := http.Header{}
-	all := append(openapi3.Parameters{}, route.PathItem.Parameters...)
-	all = append(all, route.Operation.Parameters...)
-	for _, ref := range all {
-		p := ref.Value
-		if p.In != openapi3.ParameterInPath && !p.Required {
-			continue
-		}
-		v := p.Example
-		if v == nil {
-			v = sample(p.Schema)
-		}
-		str := fmt.Sprint(v)
-		switch p.In {
-		case openapi3.ParameterInPath:
-			params[p.Name] = str
-			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(str))
-		case openapi3.ParameterInQuery:
-			query.Set(p.Name, str)
-		case openapi3.ParameterInHeader:
-			header.Set(p.Name, str)
-		}
+	for i, m := range pathParamPattern.FindAllStringSubmatch(route.Path, -1) {
+		params[m[1]] = ex.PathValues[i]
+		path = strings.ReplaceAll(path, m[0], url.PathEscape(ex.PathValues[i]))
 	}
-	var body io.Reader
-	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
-		if sc := jsonBodySchema(rb.Value.Content); sc != nil {
-			b, err := json.Marshal(sample(sc))
-			if err != nil {
-				t.Fatal(err)
-			}
-			body = bytes.NewReader(b)
-			header.Set("Content-Type", "application/json")
-		}
+	query := url.Values{}
+	for k, v := range ex.Query {
+		query.Set(k, fmt.Sprint(v))
 	}
 	u := s.URL() + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
+	var body io.Reader
+	if ex.Body != nil {
+		body = bytes.NewReader(ex.Body)
+	}
 	req, err := http.NewRequest(route.Method, u, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header = header
+	if ex.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Authorization", "Bearer "+APIKey)
 	return req, params
 }

@@ -255,20 +255,20 @@ func (st *store) newID(now time.Time) string {
 	return fmt.Sprintf("%08x%016x", uint32(now.Unix()), st.next())
 }
 
+// roomMembers and roomSessions return a room's collection, made on first use.
 func (st *store) roomMembers(roomID string) *collection {
-	c := st.members[roomID]
-	if c == nil {
-		c = &collection{schema: st.memberSchema, items: map[string]*entry{}}
-		st.members[roomID] = c
-	}
-	return c
+	return perRoom(st.members, st.memberSchema, roomID)
 }
 
 func (st *store) roomSessions(roomID string) *collection {
-	c := st.sessions[roomID]
+	return perRoom(st.sessions, st.sessionSchema, roomID)
+}
+
+func perRoom(m map[string]*collection, schema *openapi3.SchemaRef, roomID string) *collection {
+	c := m[roomID]
 	if c == nil {
-		c = &collection{schema: st.sessionSchema, items: map[string]*entry{}}
-		st.sessions[roomID] = c
+		c = &collection{schema: schema, items: map[string]*entry{}}
+		m[roomID] = c
 	}
 	return c
 }
