@@ -332,3 +332,44 @@ func TestPayloadJSON(t *testing.T) {
 		t.Errorf("encoded as %s, want %s", b, validBody)
 	}
 }
+
+// TestValidateSecretHeader: it refuses exactly what makes NewHandler panic,
+// and never shows the secret.
+func TestValidateSecretHeader(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, header, secret string
+		valid                bool
+	}{
+		{"default header, a new secret", webhook.DefaultSecretHeader, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", true},
+		{"inner blank", testHeader, "two words", true},
+		{"token characters", "X-Hook_Secret.v1~!", testSecret, true},
+		{"empty secret", testHeader, "", false},
+		{"tab in secret", testHeader, "a\tb-" + testSecret, false},
+		{"DEL in secret", testHeader, "a\x7fb-" + testSecret, false},
+		{"leading blank", testHeader, " " + testSecret, false},
+		{"blank in name", "X Secret", testSecret, false},
+		{"non-ASCII name", "X-Sécret", testSecret, false},
+		{"empty name", "", testSecret, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := webhook.ValidateSecretHeader(tt.header, tt.secret)
+			if (err == nil) != tt.valid || (err != nil && !errors.Is(err, webhook.ErrInvalidSecretHeader)) {
+				t.Fatalf("err = %v, want valid %v", err, tt.valid)
+			}
+			if err != nil && tt.secret != "" && strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("the error shows the secret: %v", err)
+			}
+			panicked := func() (p bool) {
+				defer func() { p = recover() != nil }()
+				webhook.NewHandler((&recorder{}).fn, webhook.WithSecretHeader(tt.header, tt.secret))
+				return false
+			}()
+			if panicked == tt.valid {
+				t.Errorf("NewHandler panicked: %v, want %v", panicked, !tt.valid)
+			}
+		})
+	}
+}

@@ -122,6 +122,12 @@ func WithSecretHeader(name, secret string) Option {
 	}
 }
 
+// ValidateSecretHeader returns the error (wrapping ErrInvalidSecretHeader)
+// that would make NewHandler panic for WithSecretHeader(name, secret), or
+// nil. Check a header name or secret read from configuration with it
+// before building the handler. The error never contains the secret.
+func ValidateSecretHeader(name, secret string) error { return checkSecretHeader(name, secret) }
+
 // WithLogger logs each refused delivery (Warn), each error of fn (Error) and
 // each delivery handled (Debug). Header values are never logged. By default
 // nothing is logged.
