@@ -324,12 +324,20 @@ func TestPayloadJSON(t *testing.T) {
 	if ev != validEvent {
 		t.Errorf("event %+v, want %+v", ev, validEvent)
 	}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(b) != validBody {
-		t.Errorf("encoded as %s, want %s", b, validBody)
+	// Encoding gives Pagecall's body back, milliseconds in full.
+	for _, ts := range []string{"2022-05-31T12:38:15.059Z", "2022-05-31T12:38:15.200Z", "2022-05-31T12:38:15.000Z"} {
+		body := strings.Replace(validBody, "2022-05-31T12:38:15.059Z", ts, 1)
+		var ev webhook.Event
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != body {
+			t.Errorf("encoded as %s, want %s", b, body)
+		}
 	}
 }
 

@@ -62,6 +62,21 @@ type Payload struct {
 	Timestamp time.Time `json:"timestamp"`
 }
 
+// timeLayout is how Pagecall writes times: UTC with milliseconds, as
+// JavaScript's toISOString does.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// MarshalJSON encodes p with the JSON names Pagecall uses, and Timestamp as
+// Pagecall writes it (UTC, milliseconds: 2022-05-31T12:38:15.050Z), so
+// that an event encodes as it was delivered.
+func (p Payload) MarshalJSON() ([]byte, error) {
+	type plain Payload // without this method
+	return json.Marshal(struct {
+		plain
+		Timestamp string `json:"timestamp"` // shadows plain's
+	}{plain(p), p.Timestamp.UTC().Format(timeLayout)})
+}
+
 // Errors. ParseRequest returns them wrapped, and the handler turns them into
 // its answers; test them with errors.Is.
 var (
