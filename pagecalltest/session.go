@@ -6,7 +6,10 @@ import (
 	"time"
 )
 
-// Session actions, as Pagecall names them in its webhooks.
+// Session actions, as Pagecall names them in its webhooks. The mock plays
+// Pagecall's side, so it spells the wire format out itself rather than
+// borrow package webhook's names and types: a mistake in either then shows
+// in the end-to-end tests instead of being shared by both sides.
 const (
 	// ActionSessionJoined: a participant's session started.
 	ActionSessionJoined = "sessionJoined"

@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +73,7 @@ func runListen(ctx context.Context, e *env, o *listenOptions) error {
 	if checkLoopback(o.addr) != nil {
 		return usageErrorf("--addr %q: webhook listen listens on loopback only (e.g. 127.0.0.1:8080)", o.addr)
 	}
-	secret, err := readSecretFile(o.secretFile)
+	secret, err := readSecretFile(o.secretFile, "--secret-file")
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -139,28 +136,6 @@ func runListen(ctx context.Context, e *env, o *listenOptions) error {
 		return withCode(exitInterrupted, nil)
 	}
 	return nil
-}
-
-// readSecretFile reads a webhook secret: a small file, its trailing line
-// end removed. Errors name the file, never its content.
-func readSecretFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("--secret-file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("--secret-file: %w", err)
-	case len(b) > maxKeyFile:
-		return "", fmt.Errorf("--secret-file %s is larger than %d bytes; is it the right file?", path, maxKeyFile)
-	}
-	secret := strings.TrimRight(string(b), "\r\n")
-	if secret == "" {
-		return "", fmt.Errorf("--secret-file %s is empty", path)
-	}
-	return secret, nil
 }
 
 func newWebhookSecretCmd(e *env) *cobra.Command {
