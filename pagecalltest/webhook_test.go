@@ -149,6 +149,15 @@ func TestTriggerSessionDelivers(t *testing.T) {
 		{"ada", ActionSessionLeft, 1, 1, 1, 1, 1, 3},
 		{"bob", ActionSessionLeft, 0, 0, 3, 3, 0, 3},
 	}
+	hook, ok := f.c.s.Webhook(f.room)
+	if !ok || hook.URL != f.rc.URL+"/hook?tenant=1" || len(hook.Headers) != 2 || hook.Headers["X-Secret"] != "s3cret" {
+		t.Fatalf("Webhook(room) = %+v, %v; want the URL and the two headers it was created with", hook, ok)
+	}
+	hook.Headers["X-Secret"] = "changed" // a copy: the deliveries below still carry s3cret
+	if _, ok := f.c.s.Webhook("nope"); ok {
+		t.Error("Webhook of an unknown room reported one")
+	}
+
 	var got []payload
 	for i, st := range steps {
 		before := time.Now().UTC().Truncate(time.Millisecond)
