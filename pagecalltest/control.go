@@ -46,9 +46,11 @@ type TriggerRequest struct {
 // the session changed (502, with Message), or only a Message for a
 // refusal that changed nothing (400, 401, 403, 404, 405, 409, 503).
 type TriggerResult struct {
-	// Action, RoomID and UserID repeat the request.
+	// Action repeats the request's action.
 	Action string `json:"action,omitempty"`
+	// RoomID repeats the request's room.
 	RoomID string `json:"room_id,omitempty"`
+	// UserID repeats the request's user.
 	UserID string `json:"user_id,omitempty"`
 	// URL is where the webhook went.
 	URL string `json:"url,omitempty"`

@@ -33,8 +33,9 @@
 //
 // # Repeated deliveries
 //
-// A delivery may arrive more than once (a sender that saw no answer in time
-// sends again), and deliveries may arrive out of order. A session's join and
+// Pagecall does not document how it retries, so assume that a delivery may
+// arrive more than once (a sender that saw no answer in time sends again)
+// and that deliveries may arrive out of order. A session's join and
 // its leave are each one event: the pair (Payload.SessionID, Action)
 // identifies one, so fn should do its work once per pair, for instance by
 // recording the pairs it has handled. Payload.Timestamp says when the event
