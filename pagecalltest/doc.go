@@ -26,6 +26,13 @@
 // the operation's own error status (404, or its lowest declared 4xx) for an
 // unknown user, room or member ("room not found").
 //
+// Rooms created with a webhook get Pagecall's session webhooks:
+// Server.TriggerSession makes a user join or leave a room, keeps the room's
+// sessions (GetRoomSessions) and members consistent, and POSTs the
+// documented event to the room's webhook URL with its headers. The mock
+// delivers to loopback URLs only. WithControlEndpoint offers the same to
+// other processes under ControlPrefix (what "pagecall trigger" calls).
+//
 // Server.Inject queues faults (an error status with Retry-After, a
 // connection reset, a delay, a truncated body) for the next matching
 // requests, and Server.Requests returns what the server received.

@@ -3,6 +3,7 @@ package pagecalltest
 import (
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/pplink/pagecall-go/api"
 )
@@ -26,6 +27,9 @@ type config struct {
 	openapi  []byte
 	overlay  []byte
 	maxBody  int64
+
+	webhookTimeout time.Duration // WithWebhookTimeout
+	control        bool          // WithControlEndpoint
 }
 
 func defaultConfig() config {

@@ -48,6 +48,8 @@ type Server struct {
 	served    chan struct{} // closed when Serve returns
 	closeOnce sync.Once
 	handlers  sync.WaitGroup
+	hooks     deliverer // webhook deliveries
+	control   bool      // WithControlEndpoint
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
@@ -84,6 +86,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		served:  make(chan struct{}),
 		store:   newStore(sp.doc),
 	}
+	s.hooks, s.control = newDeliverer(cfg), cfg.control
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -158,6 +161,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.handlers.Done()
+	if s.control && strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		s.serveControl(w, r) // not the API: not validated, faulted or logged
+		return
+	}
 
 	rec := &Request{
 		Method:   r.Method,

@@ -81,8 +81,8 @@ func classify(op *openapi3.Operation) (opKind, bool) {
 	return k, ok
 }
 
-// Webhook is where the mock would deliver a room's webhooks: the URL and
-// headers given when the room was created.
+// Webhook is where the mock delivers a room's webhooks (TriggerSession):
+// the URL and headers given when the room was created.
 type Webhook struct {
 	URL     string
 	Headers map[string]string

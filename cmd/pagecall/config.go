@@ -53,24 +53,29 @@ func loadAPIKey(e *env, file string) (key, source string, err error) {
 
 // readKeyFile reads an API key file: at most maxKeyFile bytes, with the
 // trailing line end removed.
-func readKeyFile(path string) (string, error) {
+func readKeyFile(path string) (string, error) { return readSecretFile(path, "API key file") }
+
+// readSecretFile reads a file holding a secret (an API key, a webhook
+// secret): at most maxKeyFile bytes, with the trailing line end removed.
+// what names the file in errors, which never contain its content.
+func readSecretFile(path, what string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("API key file: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return "", fmt.Errorf("API key file: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	if len(b) > maxKeyFile {
-		return "", fmt.Errorf("API key file %s is larger than %d bytes; is it the right file?", path, maxKeyFile)
+		return "", fmt.Errorf("%s %s is larger than %d bytes; is it the right file?", what, path, maxKeyFile)
 	}
-	key := strings.TrimRight(string(b), "\r\n")
-	if key == "" {
-		return "", fmt.Errorf("API key file %s is empty", path)
+	secret := strings.TrimRight(string(b), "\r\n")
+	if secret == "" {
+		return "", fmt.Errorf("%s %s is empty", what, path)
 	}
-	return key, nil
+	return secret, nil
 }
 
 // newClient builds the SDK client from the flags and the environment. Every

@@ -95,6 +95,7 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 		log = slog.New(slog.NewTextHandler(e.Stderr, nil))
 	}
 	srv, err := pagecalltest.NewServer(
+		pagecalltest.WithControlEndpoint(), // for pagecall trigger
 		pagecalltest.WithAddr(o.addr),
 		pagecalltest.WithAPIKey(key),
 		pagecalltest.WithLogger(log),
@@ -130,6 +131,7 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 	}
 	fmt.Fprintf(e.Stdout, "Try:\n  %s=%s %s=%s pagecall users delete external_user_102932\n",
 		pagecall.EnvBaseURL, srv.URL(), pagecall.EnvAPIKey, keyShown)
+	fmt.Fprintln(e.Stdout, "Rooms created with a webhook on loopback get session events from:\n  pagecall trigger session-joined --room ROOM_ID --user USER_ID")
 	fmt.Fprintln(e.Stdout, "Press Ctrl-C to stop.")
 
 	ctx, sw := watchSignals(ctx, e.Signals, e.Stderr, "stopping the mock")

@@ -139,6 +139,8 @@ Configuration (environment):
 		newDemoCmd(e),
 		newVersionCmd(e),
 	)
+	root.AddCommand(newTriggerCmd(e))
+	root.AddCommand(newWebhookCmd(e))
 	return root
 }
 
