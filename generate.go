@@ -6,14 +6,18 @@ package pagecall
 // dependencies are not linked into the library, so importers of this module do
 // not build them (check with `go list -deps .`).
 //
-// Three runs of the same generator on the same spec and overlay:
+// Four runs of the same generator on the same spec and overlay:
 //   - gen/config.yaml writes package gen: the models and the client;
 //   - gen/methods.yaml writes operations.gen.go in this package: one method
 //     per operation on *Client, an iterator per list operation, and aliases
 //     of gen's models, with the templates in gen/templates;
 //   - gen/conformance.yaml writes operations.gen_test.go: the table of every
-//     operation's method that TestConformance runs against the mock.
+//     operation's method that TestConformance runs against the mock;
+//   - gen/cli.yaml writes cmd/pagecall/operations.gen.go: the table of every
+//     operation's method (and list iterator) that the pagecall CLI derives
+//     its commands around.
 
 //go:generate go tool oapi-codegen -config gen/config.yaml api/openapi.yaml
 //go:generate go tool oapi-codegen -config gen/methods.yaml api/openapi.yaml
 //go:generate go tool oapi-codegen -config gen/conformance.yaml api/openapi.yaml
+//go:generate go tool oapi-codegen -config gen/cli.yaml api/openapi.yaml
