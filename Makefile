@@ -13,7 +13,7 @@ generate:
 
 ## check-generated: regenerate and fail if anything (tracked or untracked) changed
 check-generated: generate
-	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum); \
+	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum cmd/pagecall/operations.gen.go); \
 	if [ -n "$$status" ]; then \
 		echo "generated code is stale; run 'make generate' and commit:"; \
 		echo "$$status"; git --no-pager diff --stat -- gen; exit 1; \
