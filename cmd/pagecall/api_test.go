@@ -220,14 +220,6 @@ func addRooms(t *testing.T, srv *pagecalltest.Server, n int) {
 	srv.ResetRequests()
 }
 
-// lines splits output into its lines.
-func lines(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
 func TestListOutput(t *testing.T) {
 	t.Parallel()
 	srv := pagecalltest.NewTestServer(t)

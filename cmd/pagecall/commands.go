@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -179,7 +178,7 @@ func longHelp(o *apiOp, argNames []string) string {
 	if d := strings.TrimSpace(o.op.Description); d != "" && d != summary(o.op) {
 		b.WriteString(".\n\n" + d)
 	}
-	fmt.Fprintf(&b, "\n\nCalls %s %s (%s) through the SDK's %s.", o.method, o.path, o.op.OperationID, o.operationID)
+	fmt.Fprintf(&b, "\n\nCalls %s %s (%s)\nthrough the SDK's %s.", o.method, o.path, o.op.OperationID, o.operationID)
 	if len(argNames) > 0 {
 		b.WriteString("\n\nArguments:")
 		for i, p := range o.pathParams {
@@ -189,7 +188,7 @@ func longHelp(o *apiOp, argNames []string) string {
 	if o.body != nil {
 		b.WriteString("\n\nThe request body is JSON: --data gives all of it")
 		if isObject(o.body) {
-			b.WriteString(", and the flags named after its properties set or override them")
+			b.WriteString(", and the flags named after\nits properties set or override them")
 			if len(o.body.Required) > 0 {
 				fmt.Fprintf(&b, ". Required: %s", strings.Join(flagNames(o.body.Required), ", "))
 			}
@@ -242,7 +241,7 @@ func examples(o *apiOp) string {
 	for _, p := range o.pathParams {
 		v := p.Example
 		if v == nil {
-			v = sampleValue(schemaOf(p.Schema), 0)
+			v = sampleValue("", schemaOf(p.Schema), 0)
 		}
 		if s, ok := v.(string); !ok || s == "" {
 			v = argName(p.Name, o.resource)
@@ -264,16 +263,26 @@ func examples(o *apiOp) string {
 			}
 		}
 	}
-	lines := []string{minimal}
+	var lines []string
+	// Without flags, a body that is no object cannot be sent, and one with
+	// no required property is not worth sending.
+	if o.body == nil || isObject(o.body) && (len(o.body.Required) > 0 || len(optional) == 0) {
+		lines = append(lines, minimal)
+	}
 	if o.seq != nil {
 		lines = append(lines, base+" --all --format jsonl")
 	}
 	if len(optional) > 0 {
-		lines = append(lines, minimal+" "+optional[0])
+		// A boolean if there is one: its explicit false is sent.
+		ex := optional[0]
+		if i := slices.IndexFunc(optional, func(f string) bool { return strings.HasSuffix(f, "=false") }); i >= 0 {
+			ex = optional[i]
+		}
+		lines = append(lines, minimal+" "+ex)
 	}
 	if o.body != nil {
-		sample, _ := json.Marshal(sampleValue(o.body, 0))
-		lines = append(lines, base+" --data "+shellQuote(string(sample)), base+" --data @body.json")
+		sample, _ := marshal(sampleValue("", o.body, 0), "", "")
+		lines = append(lines, base+" --data "+shellQuote(strings.TrimSpace(string(sample))), base+" --data @body.json")
 	}
 	return strings.Join(lines, "\n")
 }
@@ -287,21 +296,22 @@ func flagExample(name string, s *openapi3.Schema) string {
 		def, _ := s.Default.(bool)
 		return fmt.Sprintf("--%s=%t", name, !def && s.Default != nil)
 	}
-	v := sampleValue(s, 0)
+	v := sampleValue(strings.ReplaceAll(name, "-", "_"), s, 0)
 	switch v := v.(type) {
 	case string:
 		return "--" + name + " " + shellQuote(v)
 	}
-	b, _ := json.Marshal(v)
-	return "--" + name + " " + shellQuote(string(b))
+	b, _ := marshal(v, "", "")
+	return "--" + name + " " + shellQuote(strings.TrimSpace(string(b)))
 }
 
-// sampleValue is a value for s: its example, default or first enum value,
-// else a plain value of its type; objects get their required properties
+// sampleValue is a value for s, the schema of the property name: its
+// example, default or first enum value, else a plain value of its type (a
+// string is the name in capitals); objects get their required properties
 // (all of them when none is required), arrays one item.
-func sampleValue(s *openapi3.Schema, depth int) any {
+func sampleValue(name string, s *openapi3.Schema, depth int) any {
 	if s == nil {
-		return "value"
+		return "VALUE"
 	}
 	switch {
 	case s.Example != nil:
@@ -320,7 +330,7 @@ func sampleValue(s *openapi3.Schema, depth int) any {
 		if s.Items == nil || depth > 3 {
 			return []any{}
 		}
-		return []any{sampleValue(s.Items.Value, depth+1)}
+		return []any{sampleValue(strings.TrimSuffix(name, "s"), s.Items.Value, depth+1)}
 	case isObject(s):
 		obj := map[string]any{}
 		if depth > 3 {
@@ -331,13 +341,16 @@ func sampleValue(s *openapi3.Schema, depth int) any {
 			props = orderedProperties(s)
 		}
 		for _, p := range props {
-			obj[p] = sampleValue(schemaOf(s.Properties[p]), depth+1)
+			obj[p] = sampleValue(p, schemaOf(s.Properties[p]), depth+1)
 		}
 		return obj
 	case s.Type.Is(openapi3.TypeObject):
 		return map[string]any{}
 	}
-	return "value"
+	if name == "" {
+		return "VALUE"
+	}
+	return strings.ToUpper(name)
 }
 
 // shellSafe matches the words a POSIX shell takes as they are.
