@@ -47,7 +47,7 @@ func TestPinnedCommands(t *testing.T) {
 			t.Errorf("pagecall %s calls %q, want %s", words, byWords[words], op)
 		}
 	}
-	root, err := newRootCmd(&env{})
+	root, err := newRootCmd(&env{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

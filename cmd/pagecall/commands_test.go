@@ -63,7 +63,7 @@ func runTree(t *testing.T, srv *pagecalltest.Server, in treeIn, args ...string) 
 // ("GET /rooms"), the words of its command ("rooms", "list").
 func operationCommands(t *testing.T) map[string][]string {
 	t.Helper()
-	root, err := newRootCmd(&env{})
+	root, err := newRootCmd(&env{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestEveryCommandHasHelpFromTheSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := newRootCmd(&env{})
+	root, err := newRootCmd(&env{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func checkPrinted(t *testing.T, stdout string, answer []byte) {
 // name: each example is a call that works.
 func TestExamplesRun(t *testing.T) {
 	t.Parallel()
-	root, err := newRootCmd(&env{})
+	root, err := newRootCmd(&env{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
