@@ -16,12 +16,15 @@ import (
 // command looks for it.
 const annotationOperation = "pagecall/operation"
 
-// Flags every operation command has besides those of the spec. A spec
-// property whose flag name is one of these gets the prefix "query-" or
-// "body-" instead (a body property "format" would be --body-format).
-var commonFlagNames = map[string]bool{
-	"data": true, "all": true, "format": true, "help": true,
-	"api-key-file": true, "base-url": true, "timeout": true, "max-retries": true, "verbose": true,
+// commonFlagNames are the flags an operation command may have besides those
+// of the spec. A spec property whose flag name is one of these gets the
+// prefix "query-" or "body-" instead (a body property "format" would be
+// --body-format).
+func commonFlagNames() map[string]bool {
+	return map[string]bool{
+		"data": true, "all": true, "format": true, "help": true,
+		"api-key-file": true, "base-url": true, "timeout": true, "max-retries": true, "verbose": true,
+	}
 }
 
 // opCommand is the command of one operation: its flags and what it was
@@ -106,7 +109,7 @@ func newOpCmd(e *env, o *apiOp) *cobra.Command {
 			return oc.run(cmd.Context(), e, cmd.Flags(), args)
 		},
 	}
-	taken := maps.Clone(commonFlagNames)
+	taken := commonFlagNames()
 	add := func(name, prop, in string, s *openapi3.Schema, required bool) {
 		if taken[name] {
 			name = in + "-" + name
@@ -118,7 +121,7 @@ func newOpCmd(e *env, o *apiOp) *cobra.Command {
 	}
 	for _, p := range o.queryParams {
 		s := schemaOf(p.Schema)
-		if s != nil && p.Description != "" && s.Description == "" {
+		if s != nil && p.Description != "" { // the parameter's own words first
 			s = withDescription(s, p.Description)
 		}
 		add(commandWord(p.Name), p.Name, inQuery, s, p.Required)
@@ -136,7 +139,7 @@ func newOpCmd(e *env, o *apiOp) *cobra.Command {
 		fs.BoolVar(&oc.all, "all", false, "every item of every page, streamed as the pages arrive (default: one page)")
 	}
 	fs.StringVarP(&oc.format, "format", "o", "", "output: json, jsonl or table (default: table on a terminal, else json for one resource, jsonl for lists)")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(outputFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(outputFormats(), cobra.ShellCompDirectiveNoFileComp))
 	oc.client.register(fs)
 	return cmd
 }

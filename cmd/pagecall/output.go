@@ -20,8 +20,8 @@ const (
 	formatTable = "table" // aligned columns for people
 )
 
-// outputFormats are the values of --format, for help and completion.
-var outputFormats = []string{formatJSON, formatJSONL, formatTable}
+// outputFormats returns the values of --format, for help and completion.
+func outputFormats() []string { return []string{formatJSON, formatJSONL, formatTable} }
 
 const (
 	// maxColumns bounds the default columns of a list's table.
@@ -39,10 +39,10 @@ const (
 
 // checkFormat refuses a --format that is not one of outputFormats.
 func checkFormat(f string) error {
-	if f == "" || slices.Contains(outputFormats, f) {
+	if f == "" || slices.Contains(outputFormats(), f) {
 		return nil
 	}
-	return fmt.Errorf("--format %q: want one of %s", f, strings.Join(outputFormats, ", "))
+	return fmt.Errorf("--format %q: want one of %s", f, strings.Join(outputFormats(), ", "))
 }
 
 // printer writes what operations return in one of the formats. A list is

@@ -118,14 +118,18 @@ func run(ctx context.Context, e *env, args []string) int {
 	return code
 }
 
-// toolCommands are the commands that call no API operation.
-var toolCommands = map[string]bool{"mock": true, "demo": true, "version": true}
-
 // needsAPI reports whether a command line may need the resource commands:
-// all but those of the tool commands, which are spared loading the spec
-// (about 30 ms, mostly applying the overlay) on every run.
+// all but those of the tool commands, which call no operation and are
+// spared loading the spec (about 30 ms, mostly applying the overlay).
 func needsAPI(args []string) bool {
-	return len(args) == 0 || !toolCommands[args[0]]
+	if len(args) == 0 {
+		return true
+	}
+	switch args[0] {
+	case "mock", "demo", "version":
+		return false
+	}
+	return true
 }
 
 // newRootCmd builds the command tree. Nothing in it is global: every run
