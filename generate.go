@@ -6,7 +6,7 @@ package pagecall
 // dependencies are not linked into the library, so importers of this module do
 // not build them (check with `go list -deps .`).
 //
-// Four runs of the same generator on the same spec and overlay:
+// Five runs of the same generator on the same spec and overlay:
 //   - gen/config.yaml writes package gen: the models and the client;
 //   - gen/methods.yaml writes operations.gen.go in this package: one method
 //     per operation on *Client, an iterator per list operation, and aliases
@@ -15,8 +15,12 @@ package pagecall
 //     operation's method that TestConformance runs against the mock;
 //   - gen/doc.yaml writes pagecall_doc.gen.go: the package documentation's
 //     list of those methods, grouped by the spec's tags.
+//   - gen/cli.yaml writes cmd/pagecall/operations.gen.go: the table of every
+//     operation's method (and list iterator) that the pagecall CLI derives
+//     its commands around.
 
 //go:generate go tool oapi-codegen -config gen/config.yaml api/openapi.yaml
 //go:generate go tool oapi-codegen -config gen/methods.yaml api/openapi.yaml
 //go:generate go tool oapi-codegen -config gen/conformance.yaml api/openapi.yaml
 //go:generate go tool oapi-codegen -config gen/doc.yaml api/openapi.yaml
+//go:generate go tool oapi-codegen -config gen/cli.yaml api/openapi.yaml

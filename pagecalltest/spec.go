@@ -1,7 +1,6 @@
 package pagecalltest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,8 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
-	"github.com/speakeasy-api/openapi/overlay/loader"
-	"gopkg.in/yaml.v3"
+	"github.com/pplink/pagecall-go/internal/overlay"
 )
 
 // spec is a loaded OpenAPI document with the overlay applied, ready to route
@@ -25,34 +23,18 @@ type spec struct {
 }
 
 // loadSpec applies overlayDoc to openapiDoc the way oapi-codegen does when it
-// generates the client (speakeasy's overlay library on a yaml.Node, in
-// non-strict mode, so an erratum Pagecall fixed upstream simply stops
-// matching) and loads the result with kin-openapi.
+// generates the client (package overlay: speakeasy's overlay library on a
+// yaml.Node, in non-strict mode, so an erratum Pagecall fixed upstream simply
+// stops matching) and loads the result with kin-openapi.
 //
 // The document's servers are replaced by one relative server holding only the
 // base path: the mock answers on a loopback address, never on
 // api.pagecall.com, and kin-openapi's routers match a relative server against
 // the request path alone.
 func loadSpec(openapiDoc, overlayDoc []byte) (*spec, error) {
-	merged := openapiDoc
-	if len(bytes.TrimSpace(overlayDoc)) > 0 {
-		var root yaml.Node
-		if err := yaml.Unmarshal(openapiDoc, &root); err != nil {
-			return nil, fmt.Errorf("pagecalltest: parse OpenAPI document: %w", err)
-		}
-		ov, err := loader.LoadOverlayFromReader(bytes.NewReader(overlayDoc))
-		if err != nil {
-			return nil, fmt.Errorf("pagecalltest: %w", err)
-		}
-		if err := ov.Validate(); err != nil {
-			return nil, fmt.Errorf("pagecalltest: invalid overlay: %w", err)
-		}
-		if err := ov.ApplyTo(&root); err != nil {
-			return nil, fmt.Errorf("pagecalltest: apply overlay: %w", err)
-		}
-		if merged, err = yaml.Marshal(&root); err != nil {
-			return nil, fmt.Errorf("pagecalltest: serialize overlaid document: %w", err)
-		}
+	merged, err := overlay.Apply(openapiDoc, overlayDoc)
+	if err != nil {
+		return nil, fmt.Errorf("pagecalltest: %w", err)
 	}
 
 	ld := openapi3.NewLoader()

@@ -28,6 +28,7 @@ func main() {
 		Stdout:           os.Stdout,
 		Stderr:           os.Stderr,
 		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		StdoutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		Getenv:           os.Getenv,
 		Signals:          sigs,
 	}

@@ -24,9 +24,12 @@ const (
 // meant for the README.
 const exitCodesHelp = `Exit status:
   0    every operation succeeded
-  1    an API or network failure (any ID failed to delete)
+  1    an API or network failure (an API error is printed on one line;
+       for a bulk delete: any ID failed)
   2    a usage or configuration error: bad flags or arguments, no API key,
-       an unreadable ID file, or an invalid user ID ("", "." or "..")
+       an unreadable file, a request the spec refuses (a missing required
+       field, a bad enum value, invalid JSON in --data), or a path
+       parameter of "", "." or "..": nothing was sent
   130  interrupted by Ctrl-C (SIGINT) or SIGTERM`
 
 // env is everything the command tree takes from the process, so that tests
@@ -37,6 +40,8 @@ type env struct {
 	Stdout, Stderr io.Writer
 	// StderrIsTerminal enables the progress bar of bulk commands.
 	StderrIsTerminal bool
+	// StdoutIsTerminal makes tables the default output.
+	StdoutIsTerminal bool
 	// Getenv reads an environment variable; nil reads none.
 	Getenv func(string) string
 	// Signals delivers SIGINT and SIGTERM. The first stops a command
@@ -84,9 +89,13 @@ func run(ctx context.Context, e *env, args []string) int {
 	locked := *e
 	locked.Stderr = &lockedWriter{w: e.Stderr}
 	e = &locked
-	root := newRootCmd(e)
+	root, err := newRootCmd(e, needsAPI(args))
+	if err != nil {
+		fmt.Fprintln(e.Stderr, "pagecall: "+err.Error())
+		return exitFailure
+	}
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -109,20 +118,42 @@ func run(ctx context.Context, e *env, args []string) int {
 	return code
 }
 
+// needsAPI reports whether a command line may need the resource commands:
+// all but those of the tool commands, which call no operation and are
+// spared loading the spec (about 30 ms, mostly applying the overlay).
+func needsAPI(args []string) bool {
+	if len(args) == 0 {
+		return true
+	}
+	switch args[0] {
+	case "mock", "demo", "version":
+		return false
+	}
+	return true
+}
+
 // newRootCmd builds the command tree. Nothing in it is global: every run
-// builds its own tree around e.
-func newRootCmd(e *env) *cobra.Command {
+// builds its own tree around e. The resource commands (users, rooms,
+// members, ...), added when api is set, are derived from the embedded spec
+// (commands.go); an error means the spec or the generated table is broken.
+func newRootCmd(e *env, api bool) (*cobra.Command, error) {
 	root := &cobra.Command{
 		Use:   "pagecall",
 		Short: "Command-line client for the Pagecall API",
-		Long: `pagecall calls the Pagecall API through the pagecall-go SDK.
+		Long: `pagecall calls the Pagecall API through the pagecall-go SDK: every operation
+of Pagecall's OpenAPI document is a command, pagecall <resource> <verb>.
 
 Try it without an account or network:
-  pagecall demo
+  pagecall mock &        # a local mock API; it prints the two variables to set
+  pagecall demo          # or: the SDK at work against an in-process mock
 
 Configuration (environment):
   PAGECALL_API_KEY   the API key (or --api-key-file PATH; never a flag)
   PAGECALL_BASE_URL  the API base URL (default ` + defaultBaseURL + `)
+
+Output: one resource is one JSON object; a list is JSON Lines, one item a
+line (--all streams every page); --format json|jsonl|table, and a table by
+default when stdout is a terminal.
 
 ` + exitCodesHelp,
 		Version:       versionString(),
@@ -133,27 +164,49 @@ Configuration (environment):
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
 	root.SetVersionTemplate("{{.Version}}\n")
+	if api {
+		resources, err := newAPICmds(e)
+		if err != nil {
+			return nil, err
+		}
+		root.AddCommand(resources...)
+	}
 	root.AddCommand(
-		newUsersCmd(e),
 		newMockCmd(e),
 		newDemoCmd(e),
 		newVersionCmd(e),
 	)
 	root.AddCommand(newTriggerCmd(e))
 	root.AddCommand(newWebhookCmd(e))
-	return root
+	return root, nil
 }
 
-// newUsersCmd is the "users" command group.
-func newUsersCmd(e *env) *cobra.Command {
-	users := &cobra.Command{
-		Use:   "users",
-		Short: "Manage Pagecall users",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+// newAPICmds returns the resource commands: one command per operation of
+// the embedded spec, with users delete the bulk command of delete.go, and
+// the hand-written rooms terminate and rooms url.
+func newAPICmds(e *env) ([]*cobra.Command, error) {
+	doc, err := loadDocument()
+	if err != nil {
+		return nil, err
 	}
-	users.AddCommand(newUsersDeleteCmd(e))
-	return users
+	reserved := map[string]bool{"rooms terminate": true, "rooms url": true}
+	ops, err := apiOps(doc, cliOperations, reserved)
+	if err != nil {
+		return nil, err
+	}
+	var update *apiOp
+	for _, o := range ops {
+		if o.resource == "rooms" && o.verb == "update" {
+			update = o
+		}
+	}
+	overrides := map[string]func() *cobra.Command{
+		"users delete": func() *cobra.Command { return newUsersDeleteCmd(e) },
+	}
+	extras := map[string][]*cobra.Command{
+		"rooms": {newRoomsTerminateCmd(e, update), newRoomsURLCmd(e)},
+	}
+	return newResourceCmds(e, ops, overrides, extras), nil
 }
 
 // newLogger returns a debug-level text logger on w when verbose is set, and

@@ -217,6 +217,7 @@ func TestApplySpecRestoresOnFailure(t *testing.T) {
 		writeFile(t, root, genFile, "package gen // regenerated")
 		writeFile(t, root, "gen/extra.go", "package gen")
 		writeFile(t, root, "operations.gen.go", "package pagecall // regenerated")
+		writeFile(t, root, "cmd/pagecall/operations.gen.go", "package main // regenerated")
 		return os.Remove(filepath.Join(root, "gen", "doc.go"))
 	}}
 	tests := []struct {
@@ -241,6 +242,7 @@ func TestApplySpecRestoresOnFailure(t *testing.T) {
 			}
 			writeFile(t, root, "other.go", "package other")
 			writeFile(t, root, "operations.gen.go", "package pagecall // old")
+			writeFile(t, root, "cmd/pagecall/operations.gen.go", "package main // old")
 			before := tree(t, root)
 
 			var out bytes.Buffer

@@ -69,15 +69,20 @@ func update(ctx context.Context, root, newSpec string, allowBreaking bool, w io.
 // error.
 func applySpec(ctx context.Context, root string, data []byte, checks []step, w io.Writer) error {
 	paths := []string{specFile, genDir}
-	// The root package's generated files (operations.gen.go and its test)
-	// come from the spec too.
-	for _, pattern := range []string{"*.gen.go", "*.gen_test.go"} {
+	// The generated files outside gen/ (the root package's operations.gen.go
+	// and its test, the CLI's cmd/pagecall/operations.gen.go) come from the
+	// spec too.
+	for _, pattern := range []string{"*.gen.go", "*.gen_test.go", "cmd/*/*.gen.go"} {
 		m, err := filepath.Glob(filepath.Join(root, pattern))
 		if err != nil {
 			return err
 		}
 		for _, f := range m {
-			paths = append(paths, filepath.Base(f))
+			rel, err := filepath.Rel(root, f)
+			if err != nil {
+				return err
+			}
+			paths = append(paths, rel)
 		}
 	}
 	snap, err := takeSnapshot(root, paths...)
