@@ -44,6 +44,7 @@ func TestModelsSendWhatCallersMean(t *testing.T) {
 		{"user with default member type", CreateUserRequest{UserID: "u1", DefaultMemberType: MemberTypeHost},
 			`{"default_member_type":"host","user_id":"u1"}`},
 		{"user without default member type", CreateUserRequest{UserID: "u1"}, `{"user_id":"u1"}`},
+		{"room without times", Room{ID: "r", Name: "n", Type: RoomTypeOpen}, `{"id":"r","name":"n","type":"open"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -248,7 +248,7 @@ type Room struct {
 	// CreatedAt The room is created at specified time format
 	//
 	// Example: 2023-01-01T01:00:00.000Z
-	CreatedAt time.Time `json:"created_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty,omitzero"`
 
 	// CreatedUserID *[Deprecated]* ID of the user who create this room
 	CreatedUserID string `json:"created_user_id,omitempty"`
@@ -268,7 +268,7 @@ type Room struct {
 	IsTerminated *bool `json:"is_terminated,omitempty"`
 
 	// LastThumbnailUpdatedAt *[Deprecated]* Last update time of generated thumbnail
-	LastThumbnailUpdatedAt time.Time `json:"last_thumbnail_updated_at,omitempty"`
+	LastThumbnailUpdatedAt time.Time `json:"last_thumbnail_updated_at,omitempty,omitzero"`
 
 	// Layout How the room looks
 	//
@@ -294,12 +294,12 @@ type Room struct {
 	// StartedAt The meeting is started at specified time format
 	//
 	// Example: 2023-01-01T01:00:00.000Z
-	StartedAt time.Time `json:"started_at,omitempty"`
+	StartedAt time.Time `json:"started_at,omitempty,omitzero"`
 
 	// TerminatedAt The room is terminated at specified time format
 	//
 	// Example: 2023-01-01T01:00:00.000Z
-	TerminatedAt time.Time `json:"terminated_at,omitempty"`
+	TerminatedAt time.Time `json:"terminated_at,omitempty,omitzero"`
 
 	// ThumbnailURL Generated thumbnail for this room
 	//
@@ -319,7 +319,7 @@ type Room struct {
 	// UpdatedAt The room settings are changed at specified time format
 	//
 	// Example: 2023-01-01T01:00:00.000Z
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty,omitzero"`
 }
 
 // RoomMember Information about the member joined the room
@@ -442,7 +442,7 @@ type User struct {
 	// CreatedAt Creation time of the user
 	//
 	// Example: 2023-01-01T01:00:00.000Z
-	CreatedAt time.Time `json:"created_at,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitempty,omitzero"`
 
 	// DefaultMemberType Type of user in this room
 	// - guest: The user is guest.
@@ -466,7 +466,7 @@ type User struct {
 	// UpdatedAt Last modified time of the user
 	//
 	// Example: 2023-01-01T01:00:00.000Z
-	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty,omitzero"`
 
 	// UserID ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
 	//

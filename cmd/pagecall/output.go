@@ -30,11 +30,6 @@ const (
 	// table is flushed every tableBlock rows so that --all holds no more
 	// than that, at the cost of columns realigning between blocks.
 	tableBlock = 100
-	// zeroTime is how encoding/json writes a zero time.Time. The SDK's
-	// optional date-time fields are time.Time values with omitempty, which
-	// does not omit a struct, so an absent created_at would be printed as
-	// this; the API never sends year 1, so the printer drops it.
-	zeroTime = "0001-01-01T00:00:00Z"
 )
 
 // checkFormat refuses a --format that is not one of outputFormats.
@@ -282,8 +277,7 @@ func cell(v any) string {
 	}, s)
 }
 
-// plain returns v as generic JSON (objects as maps, numbers exact), with
-// the zero times of absent date-time fields dropped (see zeroTime).
+// plain returns v as generic JSON (objects as maps, numbers exact).
 func plain(v any) (any, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -295,26 +289,7 @@ func plain(v any) (any, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, err
 	}
-	return dropZeroTimes(doc), nil
-}
-
-// dropZeroTimes removes every object field whose value is zeroTime.
-func dropZeroTimes(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, f := range v {
-			if f == zeroTime {
-				delete(v, k)
-				continue
-			}
-			v[k] = dropZeroTimes(f)
-		}
-	case []any:
-		for i := range v {
-			v[i] = dropZeroTimes(v[i])
-		}
-	}
-	return v
+	return doc, nil
 }
 
 // marshal encodes v without escaping HTML, with a final newline; indent
