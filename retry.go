@@ -335,6 +335,9 @@ type attemptsKey struct{}
 // returned. It is for callers that report attempts per call, such as the
 // CLI's bulk delete; errors carry the same count in their Attempts field.
 func CountAttempts(ctx context.Context, n *int) context.Context {
+	if n != nil {
+		*n = 0
+	}
 	return context.WithValue(ctx, attemptsKey{}, n)
 }
 
