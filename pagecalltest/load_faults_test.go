@@ -3,6 +3,7 @@ package pagecalltest_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -123,5 +124,24 @@ func TestTogetherFault(t *testing.T) {
 	start := time.Now()
 	if r := getUser(s); r.status != http.StatusOK || time.Since(start) > 5*time.Second {
 		t.Errorf("after the blip: status %d after %v, want 200 at once", r.status, time.Since(start))
+	}
+}
+
+// TestMaxRequests: the request log keeps only the most recent requests.
+func TestMaxRequests(t *testing.T) {
+	for _, keep := range []int{0, 2} {
+		s := pagecalltest.NewTestServer(t, pagecalltest.WithMaxRequests(keep))
+		for _, id := range []string{"a", "b", "c"} {
+			send(context.Background(), s, http.MethodGet, "/users/"+id, pagecalltest.APIKey, "")
+		}
+		reqs := s.Requests()
+		var paths []string
+		for _, r := range reqs {
+			paths = append(paths, r.Path)
+		}
+		want := map[int][]string{0: nil, 2: {"/v1/users/b", "/v1/users/c"}}[keep]
+		if !slices.Equal(paths, want) {
+			t.Errorf("WithMaxRequests(%d): log %q, want %q", keep, paths, want)
+		}
 	}
 }

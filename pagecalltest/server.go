@@ -49,6 +49,8 @@ type Server struct {
 	closeOnce sync.Once
 	handlers  sync.WaitGroup
 
+	maxRequests int // WithMaxRequests; -1 for no cap
+
 	mu       sync.Mutex // guards the fields below
 	closed   bool
 	faults   []*queuedFault
@@ -77,12 +79,14 @@ func NewServer(opts ...Option) (*Server, error) {
 		spec:    sp,
 		apiKey:  cfg.apiKey,
 		maxBody: cfg.maxBody,
-		logger:  cfg.logger,
-		ln:      ln,
-		url:     "http://" + ln.Addr().String() + sp.basePath,
-		done:    make(chan struct{}),
-		served:  make(chan struct{}),
-		users:   newUserStore(sp.doc),
+
+		maxRequests: cfg.maxRequests,
+		logger:      cfg.logger,
+		ln:          ln,
+		url:         "http://" + ln.Addr().String() + sp.basePath,
+		done:        make(chan struct{}),
+		served:      make(chan struct{}),
+		users:       newUserStore(sp.doc),
 	}
 	s.srv = &http.Server{
 		Handler:           s,

@@ -121,6 +121,7 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 		pagecalltest.WithAddr(o.addr),
 		pagecalltest.WithAPIKey(key),
 		pagecalltest.WithLogger(log),
+		pagecalltest.WithMaxRequests(0), // nothing reads the log: keep memory flat
 	)
 	if err != nil {
 		return withCode(exitFailure, err)
