@@ -45,7 +45,12 @@ const (
 // with a Retry-After header (seconds or HTTP-date) waits exactly that long
 // instead, unless it exceeds MaxRetryAfter or the context deadline, in which
 // case the error is returned at once rather than sleeping into a certain
-// failure.
+// failure. Such an answer also pauses every other call of the client for
+// that long, capped by MaxRetryAfter (see Client.PausedUntil).
+//
+// Retries are also bounded by a client-wide retry budget (see
+// Client.RetryBudget): during an outage the client stops retrying after
+// 80 failed attempts' worth of tokens, until successes earn them back.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt.
 	MaxRetries int
