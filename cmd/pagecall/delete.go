@@ -62,10 +62,10 @@ func newUsersDeleteCmd(e *env) *cobra.Command {
 		Short: "Delete users by ID",
 		Long: `Delete Pagecall users by their user_id.
 
-With exactly one USER_ID argument (and no --file), the deleted user is
-printed to stdout as one JSON object.
+With exactly one USER_ID argument (and no --file or --results), the
+deleted user is printed to stdout as one JSON object.
 
-Otherwise (several IDs, or --file, or --dry-run) the IDs are deleted
+Otherwise (several IDs, or --file, --results or --dry-run) the IDs are deleted
 --concurrency at a time and stdout gets one JSON Lines record per unique
 ID, in the order they finish:
   {"id":"…","outcome":"deleted","status":200,"attempts":1}
