@@ -11,12 +11,13 @@
 //	go run ./scripts/mutaudit -run budget      # those whose description matches
 //	go run ./scripts/mutaudit -dry             # check that the list still applies
 //
-// A hand-written list rather than a generic tool: the generic mutants
-// (gremlins: every comparison and arithmetic operator) are mostly
-// equivalent or unreachable in this code, and a run of all of them against
-// a suite with second-long timing tests takes hours. Each mutation here is
-// a change a person could plausibly make, and each is checked to apply
-// exactly once, so the list fails loudly when the code moves under it.
+// A hand-written list rather than a generic tool: gremlins v0.6.0 (from the
+// module proxy) finds 231 mutants to run in the five files of the root
+// package (139 of them negated conditions), each needing a rebuild and a
+// run of the suite, which is hours on a 2-core machine. Each mutation here
+// is a change a person could plausibly make, as in the audit of issue #11,
+// and each is checked to apply exactly once, so the list fails loudly when
+// the code moves under it.
 package main
 
 import (
