@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,4 +185,40 @@ func TestDeleteFlagsNeedEachOther(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d requests sent, want none", n)
 	}
+}
+
+// TestDeleteRate: --rate caps the requests of the whole run. Each arrival
+// is checked against the earliest time the limit allows it, so a slow
+// machine cannot fail the test, only sending too fast can.
+func TestDeleteRate(t *testing.T) {
+	t.Parallel()
+	const n, rate = 200, 100
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("r%03d", i)
+	}
+	srv := newMock(t, ids...)
+	start := time.Now()
+	cmd, _, stderr := command(t, mockEnv(srv), "", append([]string{"users", "delete", "--rate", fmt.Sprint(rate), "--concurrency", "16"}, ids...)...)
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var at []time.Time
+	for _, r := range srv.Requests() {
+		if r.Method == "DELETE" {
+			at = append(at, r.Time)
+		}
+	}
+	if len(at) != n {
+		t.Fatalf("%d DELETE requests, want %d", len(at), n)
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	// Burst 1, and one request of slack for a clock read before a preemption.
+	for k := 3; k <= n; k++ {
+		if early := start.Add(time.Duration(k-2) * time.Second / rate).Sub(at[k-1]); early > 0 {
+			t.Fatalf("request %d arrived %v before --rate %d allows", k, early, rate)
+		}
+	}
+	t.Logf("%d deletes at --rate %d: the last %v after the start (at least %v)", n, rate,
+		at[n-1].Sub(start).Round(time.Millisecond), time.Duration(n-2)*time.Second/rate)
 }
