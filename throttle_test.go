@@ -312,3 +312,28 @@ func TestCountAttempts(t *testing.T) {
 		t.Errorf("invalid ID: attempts %d, err %v; want 0 and an error", n, err)
 	}
 }
+
+// TestPauseKeepsTheLonger: a shorter Retry-After that arrives during a
+// longer pause (from a request already in flight) does not shorten it.
+func TestPauseKeepsTheLonger(t *testing.T) {
+	both := newRelBarrier(2)
+	base, _ := relServer(t, func(n int64, w http.ResponseWriter, r *http.Request) {
+		both.wait(r)
+		if n == 1 {
+			w.Header().Set("Retry-After", "30") // answered first
+		} else {
+			time.Sleep(100 * time.Millisecond)
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	c := relClient(t, base, WithMaxRetries(0))
+	start := time.Now()
+	relConcurrently(2, 2, func(int) error {
+		_, err := c.DeleteUser(context.Background(), "u1")
+		return err
+	})
+	if until := c.PausedUntil(); until.Sub(start) < 20*time.Second {
+		t.Errorf("PausedUntil() is %v after the start, want the 30 s pause kept", until.Sub(start))
+	}
+}
