@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pplink/pagecall-go/gen"
 )
@@ -225,5 +226,40 @@ func TestNoPartOfKeyShown(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "retry budget exhausted") {
 		t.Errorf("the log lacks the refusal line; the check above saw less than it should: %s", logs.String())
+	}
+}
+
+// TestErrorMessageBounded: a huge message, in a JSON field or a text body,
+// is cut to 512 bytes and marked, so that one answer cannot make an error
+// line of megabytes.
+func TestErrorMessageBounded(t *testing.T) {
+	long := strings.Repeat("é", 4000)
+	for name, body := range map[string]string{
+		"JSON message": `{"message":"` + long + `"}`,
+		"JSON error":   `{"error":{"message":"` + long + `"}}`,
+		"text":         long,
+	} {
+		got := ErrorMessage("", []byte(body))
+		if len(got) > maxMessage+len("…") || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
+			t.Errorf("%s: message of %d bytes ending %q, want at most %d bytes, valid UTF-8, ending with …", name, len(got), got[max(0, len(got)-8):], maxMessage)
+		}
+	}
+}
+
+// TestRetryAfterOnlyFor429And503: a Retry-After on another status is not
+// the server asking for a pause: a 500 is retried after the usual backoff,
+// and nothing pauses the client.
+func TestRetryAfterOnlyFor429And503(t *testing.T) {
+	base, hits := relServer(t, relFailThenOK(1, http.StatusInternalServerError, map[string]string{"Retry-After": "20"}, ""))
+	c := relClient(t, base)
+	start := time.Now()
+	if _, err := c.DeleteUser(context.Background(), "u1"); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second || hits.Load() != 2 {
+		t.Errorf("%d attempts in %v: want the 500 retried after the 1 µs backoff, not after its Retry-After", hits.Load(), d)
+	}
+	if u := c.PausedUntil(); !u.IsZero() {
+		t.Errorf("a 500's Retry-After paused the client until %v", u)
 	}
 }
