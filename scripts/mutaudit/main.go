@@ -45,14 +45,15 @@ func main() {
 	run := flag.String("run", "", "apply only the mutations whose description matches this regexp")
 	minPct := flag.Float64("min", 90, "exit 1 if fewer than this percent are caught")
 	dry := flag.Bool("dry", false, "only check that every mutation applies, running no test")
+	skip := flag.String("skip", "", "passed to go test -skip: tests not to run")
 	flag.Parse()
-	if err := audit(*list, *run, *minPct, *dry); err != nil {
+	if err := audit(*list, *run, *skip, *minPct, *dry); err != nil {
 		fmt.Fprintln(os.Stderr, "mutaudit:", err)
 		os.Exit(1)
 	}
 }
 
-func audit(list, run string, minPercent float64, dry bool) error {
+func audit(list, run, skip string, minPercent float64, dry bool) error {
 	if _, err := os.Stat("go.mod"); err != nil {
 		return errors.New("run from the module root")
 	}
@@ -87,7 +88,7 @@ func audit(list, run string, minPercent float64, dry bool) error {
 		if !re.MatchString(m.desc) {
 			continue
 		}
-		verdict, detail, err := try(ctx, m)
+		verdict, detail, err := try(ctx, m, skip)
 		if err != nil {
 			return fmt.Errorf("mutation %d (%s): %w", i+1, m.desc, err)
 		}
@@ -123,7 +124,7 @@ func audit(list, run string, minPercent float64, dry bool) error {
 
 // try applies m, runs the tests and restores the file. It returns
 // "caught", "SURVIVED" or "no-build", and the first failing test.
-func try(ctx context.Context, m mutation) (verdict, detail string, err error) {
+func try(ctx context.Context, m mutation, skip string) (verdict, detail string, err error) {
 	orig, err := os.ReadFile(m.file)
 	if err != nil {
 		return "", "", err
@@ -140,7 +141,11 @@ func try(ctx context.Context, m mutation) (verdict, detail string, err error) {
 			err = rerr
 		}
 	}()
-	cmd := exec.CommandContext(ctx, "go", "test", "-short", "-count=1", "-timeout=300s", ".")
+	args := []string{"test", "-short", "-count=1", "-timeout=300s"}
+	if skip != "" {
+		args = append(args, "-skip", skip)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 	out, runErr := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		return "", "", ctx.Err()
