@@ -71,7 +71,7 @@ BENCH_OUT   ?= $(BENCH_DIR)/bench.txt
 # golang.org/x/perf has no release tags: pin the pseudo-version.
 BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke scale
 bench:
 	@mkdir -p $(BENCH_DIR) && rm -f $(BENCH_OUT)
 	$(GO) test -c -o $(BENCH_DIR)/pagecall.test .
@@ -96,6 +96,14 @@ bench:
 	$(BENCHSTAT) -filter '.name:Retries' -col '/failures@(none 1in3 1in3-refilled)' $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:Methods' -col '/via@(check method)' $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:ListRoomsSeq' -col '/rooms' $(BENCH_OUT)
+
+## scale: issue #11's measurement, not part of CI: the built CLI deletes
+## SCALE_IDS users from a file against the mock (in the test process), and
+## the test logs the CLI's peak RSS (VmHWM) and throughput. About 5 minutes
+## for a million IDs on 2 cores. See docs/RELIABILITY.md.
+SCALE_IDS ?= 1000000
+scale:
+	PAGECALL_SCALE_IDS=$(SCALE_IDS) $(GO) test -count=1 -run '^TestDeleteScale$$' -v -timeout 2h ./cmd/pagecall
 
 ## bench-smoke: for CI: build and run every benchmark once (-benchtime=1x).
 bench-smoke:

@@ -30,6 +30,9 @@ var (
 	// ErrInsecureBaseURL: the base URL is plain http:// to a host that is
 	// not loopback. Use https, or WithInsecureHTTP to opt out.
 	ErrInsecureBaseURL = errors.New("pagecall: refusing plain http:// to a non-loopback host (the API key would travel in clear text)")
+	// ErrInvalidRateLimit: WithRateLimit was given a rate that is not above
+	// zero, or a burst below 1.
+	ErrInvalidRateLimit = errors.New("pagecall: invalid rate limit: the rate must be above zero and the burst at least 1")
 	// ErrOutsideBaseURL: a request was addressed outside the base URL
 	// (another scheme, host or port, or a path that escapes it), so it is
 	// not sent and the key is not attached.

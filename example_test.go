@@ -188,3 +188,57 @@ func Example_workflow() {
 	// terminated: true
 	// deleted: ada
 }
+
+// A client that sends at most 5 requests a second, retries included, and
+// reports how many attempts each call took.
+func ExampleWithRateLimit() {
+	srv := fakePagecall()
+	defer srv.Close()
+	c, err := pagecall.NewClient(
+		pagecall.WithAPIKey("your-api-key"),
+		pagecall.WithBaseURL(srv.URL+"/v1"),
+		pagecall.WithRateLimit(5, 1),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	start := time.Now()
+	for range 2 {
+		var attempts int
+		_, err := c.DeleteUser(pagecall.CountAttempts(context.Background(), &attempts), "external_user_102932")
+		fmt.Println("attempts:", attempts, "error:", err != nil)
+	}
+	fmt.Println("the second call waited its turn:", time.Since(start) >= 150*time.Millisecond)
+	// Output:
+	// attempts: 1 error: false
+	// attempts: 1 error: true
+	// the second call waited its turn: true
+}
+
+// A 429 or 503 with Retry-After pauses every call of the client, not only
+// the one that got it.
+func ExampleClient_PausedUntil() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "2")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	c, err := pagecall.NewClient(pagecall.WithAPIKey("your-api-key"), pagecall.WithBaseURL(srv.URL+"/v1"), pagecall.WithMaxRetries(0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.DeleteUser(context.Background(), "a")
+	fmt.Println(err)
+	fmt.Println("paused:", !c.PausedUntil().IsZero())
+
+	// A call that cannot wait that long fails at once, sending nothing.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = c.DeleteUser(ctx, "b")
+	var apiErr *pagecall.APIError
+	fmt.Println(errors.As(err, &apiErr), apiErr.StatusCode, apiErr.Path, apiErr.Attempts)
+	// Output:
+	// pagecall: DELETE /v1/users/a: 429 Too Many Requests (retry after 2s)
+	// paused: true
+	// true 429 /v1/users/b 0
+}

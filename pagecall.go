@@ -26,6 +26,7 @@ package pagecall
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,6 +35,7 @@ import (
 	"time"
 
 	"github.com/pplink/pagecall-go/gen"
+	"golang.org/x/time/rate"
 )
 
 // DefaultBaseURL is Pagecall's production API.
@@ -67,6 +69,13 @@ type settings struct {
 	maxBody         int64
 	logger          *slog.Logger
 	insecureHTTP    bool
+	rateLimit       *rateLimit
+}
+
+// rateLimit is what WithRateLimit asked for.
+type rateLimit struct {
+	perSecond float64
+	burst     int
 }
 
 // WithAPIKey sets the API key. Without it, NewClient reads PAGECALL_API_KEY.
@@ -127,6 +136,18 @@ func WithInsecureHTTP() Option {
 	return func(s *settings) { s.insecureHTTP = true }
 }
 
+// WithRateLimit caps the requests the client sends to perSecond on
+// average, with bursts of at most burst, counting every attempt: retries
+// too. A call waits for its turn before each attempt, within its context
+// and the per-call timeout (WithTimeout); a call whose turn would come
+// after its deadline fails at once with a *RequestError that satisfies
+// errors.Is(err, context.DeadlineExceeded). perSecond must be above zero
+// (math.Inf(1) means no limit) and burst at least 1, or NewClient fails
+// with ErrInvalidRateLimit. Default: no limit.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(s *settings) { s.rateLimit = &rateLimit{perSecond: perSecond, burst: burst} }
+}
+
 // NewClient returns a Client. It fails, before anything is sent, when the
 // API key is missing or malformed, or the base URL is invalid or insecure.
 func NewClient(opts ...Option) (*Client, error) {
@@ -169,12 +190,24 @@ func NewClient(opts ...Option) (*Client, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 
+	var limiter *rate.Limiter
+	if r := s.rateLimit; r != nil {
+		if !(r.perSecond > 0) || r.burst < 1 {
+			return nil, fmt.Errorf("%w: %v per second with bursts of %d", ErrInvalidRateLimit, r.perSecond, r.burst)
+		}
+		if !math.IsInf(r.perSecond, 1) {
+			limiter = rate.NewLimiter(rate.Limit(r.perSecond), r.burst)
+		}
+	}
+
 	loop := &requestLoop{
 		base:     base,
 		basePath: strings.TrimSuffix(base.EscapedPath(), "/") + "/",
 		auth:     secretHeader("Bearer " + s.apiKey),
 		policy:   s.policy.withDefaults(),
 		budget:   newRetryBudget(),
+		limiter:  limiter,
+		pause:    &pause{},
 		timeout:  s.timeout,
 		maxBody:  s.maxBody,
 		log:      s.logger,
@@ -202,12 +235,22 @@ func NewClient(opts ...Option) (*Client, error) {
 func (c *Client) API() *gen.ClientWithResponses { return c.api }
 
 // RetryBudget returns the tokens left in the client's retry budget, from 0
-// to 10 (see RetryPolicy). A failed attempt that could be retried takes 1
-// token, any other answer gives back 0.1, and retries are sent only while
-// more than 5 tokens remain. It is for metrics and debugging: a value at or
-// below 5 means the API is failing often enough that this client has
-// stopped retrying and makes one attempt per call.
+// to 400 (see RetryPolicy). An attempt that fails in a way worth retrying,
+// whatever its method, takes 5 tokens (10 for a timeout) and may be retried
+// only if they were there to take; a call the service answers in the end
+// gives back what its failures took, and one answered at once adds 1. It is
+// for metrics and debugging: a value below 5 means the API has failed
+// often enough that this client has stopped retrying and makes one attempt
+// per call, until successes earn tokens back.
 func (c *Client) RetryBudget() float64 { return c.loop.budget.tokens() }
+
+// PausedUntil returns when the client-wide pause ends, or the zero time
+// when there is none. A 429 or 503 answer with Retry-After pauses every
+// call of the client, not only the one that got it, for the time asked
+// (capped by RetryPolicy.MaxRetryAfter): calls wait before their next
+// attempt, and a call whose deadline ends before the pause fails at once
+// with a copy of that answer's *APIError. It is for metrics and debugging.
+func (c *Client) PausedUntil() time.Time { return c.loop.pause.pausedUntil() }
 
 // BaseURL returns the base URL the client sends requests to.
 func (c *Client) BaseURL() string { return c.loop.base.String() }

@@ -45,7 +45,12 @@ const (
 // with a Retry-After header (seconds or HTTP-date) waits exactly that long
 // instead, unless it exceeds MaxRetryAfter or the context deadline, in which
 // case the error is returned at once rather than sleeping into a certain
-// failure.
+// failure. Such an answer also pauses every other call of the client for
+// that long, capped by MaxRetryAfter (see Client.PausedUntil).
+//
+// Retries are also bounded by a client-wide retry budget (see
+// Client.RetryBudget): during an outage the client stops retrying after
+// 80 failed attempts' worth of tokens, until successes earn them back.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt.
 	MaxRetries int
@@ -227,58 +232,135 @@ func honoursRetryAfter(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }
 
-// Retry budget: a client-wide token bucket that stops retries from
-// multiplying the load on an API that is already failing.
+// Retry budget: a client-wide quota of retry credits that lets a client
+// retry through a burst of failures and stops it from multiplying the load
+// on an API that is down.
 //
-// The algorithm and numbers are gRPC's retry throttling (gRFC A6,
-// retryThrottling): the bucket holds at most 10 tokens and starts full; each
-// attempt that fails in a retryable way takes 1 token, each other answer
-// gives back 0.1; a retry is allowed only while more than half the bucket
-// (5 tokens) remains. During a total outage the bucket drains after a few
-// calls and each later call makes a single attempt, so attempts stay close
-// to 1 per call; 1 failure in 10 or rarer keeps it near full. First attempts
-// are never refused, so the first call after recovery goes through.
+// Three published designs were weighed:
+//
+//   - gRPC's retry throttling (gRFC A6): 10 tokens, every failed attempt
+//     takes 1, every other answer gives back 0.1, retries only above half.
+//     It was this client's first budget. It cannot tell a burst from an
+//     outage: 64 calls failing at the same moment drain it, so 60 of them
+//     fail unretried, and 64 failures take 640 successes to repay. Sizing
+//     the bucket up for bursts makes the repayment slower still.
+//   - Finagle's RetryBudget: retries up to a share (20%) of the requests of
+//     the last 10 s, plus a reserve of 10 retries a second. It depends on
+//     the clock, and it allows its share of retries for as long as an
+//     outage lasts: 1.2 requests a call forever, never falling.
+//   - The AWS SDKs' retry quota: 500 tokens; a retry costs 5 (10 after a
+//     timeout); a call that succeeds after retrying gives its cost back, and
+//     one that succeeds at once adds 1.
+//
+// This budget is the AWS quota. The refund is what tells a burst from an
+// outage without a clock: a burst's retries succeed and give back what they
+// took, so a burst costs nothing once it is over, however large, while an
+// outage's retries fail and the credits are gone; each call then makes a
+// single attempt until successes earn credits back (5 for each retry).
+// Two changes:
+//
+//   - The cost is taken when an attempt fails in a way worth retrying,
+//     whatever the method, not only when a retry is sent: a POST answered
+//     503 is a failure of the service even though it is not retried, and
+//     it lowers the budget of every other call.
+//   - 400 tokens, not 500: 80 retries. A burst of 64 simultaneous failures
+//     (the CLI's highest --concurrency) takes 320 and is retried in full,
+//     while a total outage spends at most 80 retries in all, so 1,000 calls
+//     into it make at most 1.08 attempts each, and fewer per call the
+//     longer it lasts.
+//
+// First attempts are never refused, so the first call after recovery goes
+// through.
 const (
-	budgetMaxTokens  = 10
-	budgetTokenRatio = 0.1
-	// budgetScale stores tokens as fixed-point thousandths so that the
-	// bucket is one lock-free int64.
-	budgetScale = 1000
+	budgetCapacity    = 400 // tokens, and where a new client starts
+	budgetRetryCost   = 5   // what an attempt that fails takes
+	budgetTimeoutCost = 10  // what a timed-out attempt takes: it held a connection the longest
+	budgetReward      = 1   // what a call that succeeds without a failure adds
 )
 
-// retryBudget is the token bucket described above. Safe for concurrent use.
+// retryBudget is the quota described above. Safe for concurrent use: the
+// tokens are one lock-free int64.
 type retryBudget struct {
-	milli atomic.Int64
+	left atomic.Int64
 }
 
 func newRetryBudget() *retryBudget {
 	b := &retryBudget{}
-	b.milli.Store(budgetMaxTokens * budgetScale)
+	b.left.Store(budgetCapacity)
 	return b
 }
 
-// tokens returns the current number of tokens.
-func (b *retryBudget) tokens() float64 {
-	return float64(b.milli.Load()) / budgetScale
-}
+// tokens returns the tokens left.
+func (b *retryBudget) tokens() float64 { return float64(b.left.Load()) }
 
-// allowRetry reports whether a retry may be sent now.
-func (b *retryBudget) allowRetry() bool {
-	return b.milli.Load() > budgetMaxTokens*budgetScale/2
-}
+// budgetHold is one call's account with the retry budget: the tokens its
+// failed attempts took, which it gives back if the service answers it in
+// the end.
+type budgetHold struct{ held int64 }
 
-// onFailure records an attempt that failed in a retryable way.
-func (b *retryBudget) onFailure() { b.add(-budgetScale) }
-
-// onSuccess records an attempt that got an answer not worth retrying.
-func (b *retryBudget) onSuccess() { b.add(budgetTokenRatio * budgetScale) }
-
-func (b *retryBudget) add(delta int64) {
+// onFailure records an attempt that failed in a way worth retrying (were
+// the method idempotent). It takes cost tokens if that many are left and
+// reports whether it did; a retry may be sent only then.
+func (b *retryBudget) onFailure(h *budgetHold, cost int64) bool {
 	for {
-		old := b.milli.Load()
-		n := min(max(old+delta, 0), budgetMaxTokens*budgetScale)
-		if n == old || b.milli.CompareAndSwap(old, n) {
+		old := b.left.Load()
+		if old < cost {
+			return false
+		}
+		if b.left.CompareAndSwap(old, old-cost) {
+			h.held += cost
+			return true
+		}
+	}
+}
+
+// onAnswer records an answer that is not a failure of the service (a 2xx,
+// or an error status not worth retrying such as 400 or 404): the call gives
+// back what its failed attempts took, or, if it took nothing, adds the
+// reward.
+func (b *retryBudget) onAnswer(h *budgetHold) {
+	n := h.held
+	if n == 0 {
+		n = budgetReward
+	}
+	h.held = 0
+	for {
+		old := b.left.Load()
+		v := min(old+n, budgetCapacity)
+		if v == old || b.left.CompareAndSwap(old, v) {
 			return
 		}
+	}
+}
+
+// retryCost is what a failed attempt takes from the budget: more for a
+// timeout, which held a connection and a server's attention the longest.
+func retryCost(err error) int64 {
+	var ne net.Error
+	if err != nil && errors.As(err, &ne) && ne.Timeout() {
+		return budgetTimeoutCost
+	}
+	return budgetRetryCost
+}
+
+// attemptsKey is the context key of CountAttempts.
+type attemptsKey struct{}
+
+// CountAttempts returns a copy of ctx that makes a call through a Client
+// store in *n how many requests it sent, retries included, whether it
+// succeeds or fails; 0 if it sent none. Read *n once the call has
+// returned. It is for callers that report attempts per call, such as the
+// CLI's bulk delete; errors carry the same count in their Attempts field.
+func CountAttempts(ctx context.Context, n *int) context.Context {
+	if n != nil {
+		*n = 0
+	}
+	return context.WithValue(ctx, attemptsKey{}, n)
+}
+
+// noteAttempt stores attempt where CountAttempts asked for it.
+func noteAttempt(ctx context.Context, attempt int) {
+	if n, ok := ctx.Value(attemptsKey{}).(*int); ok && n != nil {
+		*n = attempt
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -193,37 +194,81 @@ func TestIsIdempotent(t *testing.T) {
 	}
 }
 
+// TestRetryBudgetArithmetic runs sequences of calls through the budget,
+// one letter an attempt: f a failure of the service (5 tokens), T a
+// timed-out attempt (10), a an answer, and "|" the end of a call.
 func TestRetryBudgetArithmetic(t *testing.T) {
 	tests := []struct {
 		name       string
-		failures   int
-		successes  int
+		start      int64
+		seq        string
 		wantTokens float64
-		wantRetry  bool
+		wantGrants string // one letter per failure: y granted, n refused
 	}{
-		{"starts full", 0, 0, 10, true},
-		{"4 failures leave 6", 4, 0, 6, true},
-		{"5 failures leave exactly half: no retry", 5, 0, 5, false},
-		{"floor at 0", 50, 0, 0, false},
-		{"cap at 10", 0, 50, 10, true},
-		{"10 successes repay 1 failure", 5, 10, 6, true},
+		{"starts full", budgetCapacity, "", 400, ""},
+		{"a failure takes 5", budgetCapacity, "f|", 395, "y"},
+		{"a timeout takes 10", budgetCapacity, "T|", 390, "y"},
+		{"a success after failures gives them back", budgetCapacity, "ffa|", 400, "yy"},
+		{"a success at once adds 1, capped", budgetCapacity, "a|", 400, ""},
+		{"a success at once adds 1", 100, "a|a|", 102, ""},
+		{"a refund is capped", 398, "fa|", 398, "y"},
+		{"failures taken by a call that fails stay taken", 100, "fff|a|", 86, "yyy"},
+		{"refused below the cost", 7, "ff|", 2, "yn"},
+		{"a refused failure takes nothing", 4, "f|", 4, "n"},
+		{"a timeout needs 10", 9, "Tf|", 4, "ny"},
+		{"64 simultaneous failures fit", budgetCapacity, strings.Repeat("f|", 64), 80, strings.Repeat("y", 64)},
+		{"80 retries drain a full budget", budgetCapacity, strings.Repeat("f|", 81), 0, strings.Repeat("y", 80) + "n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newRetryBudget()
-			for range tt.failures {
-				b.onFailure()
-			}
-			for range tt.successes {
-				b.onSuccess()
+			b.left.Store(tt.start)
+			var (
+				h      budgetHold
+				grants strings.Builder
+			)
+			for _, c := range tt.seq {
+				switch c {
+				case 'f', 'T':
+					cost := int64(budgetRetryCost)
+					if c == 'T' {
+						cost = budgetTimeoutCost
+					}
+					if b.onFailure(&h, cost) {
+						grants.WriteByte('y')
+					} else {
+						grants.WriteByte('n')
+					}
+				case 'a':
+					b.onAnswer(&h)
+				case '|':
+					h = budgetHold{}
+				}
 			}
 			if got := b.tokens(); got != tt.wantTokens {
 				t.Errorf("tokens = %v, want %v", got, tt.wantTokens)
 			}
-			if got := b.allowRetry(); got != tt.wantRetry {
-				t.Errorf("allowRetry = %v, want %v", got, tt.wantRetry)
+			if got := grants.String(); got != tt.wantGrants {
+				t.Errorf("grants = %q, want %q", got, tt.wantGrants)
 			}
 		})
+	}
+}
+
+func TestRetryCost(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want int64
+	}{
+		{"an answer", nil, budgetRetryCost},
+		{"reset", &net.OpError{Op: "read", Err: syscall.ECONNRESET}, budgetRetryCost},
+		{"dial timeout", &net.OpError{Op: "dial", Err: dialTimeoutErr{}}, budgetTimeoutCost},
+		{"wrapped timeout", &url.Error{Op: "Delete", URL: "u", Err: dialTimeoutErr{}}, budgetTimeoutCost},
+	} {
+		if got := retryCost(tt.err); got != tt.want {
+			t.Errorf("%s: retryCost = %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }
 

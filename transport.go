@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Limits of the default transport and of response handling.
@@ -70,6 +72,8 @@ type requestLoop struct {
 	auth     func() string // "Bearer <key>"; see secretHeader
 	policy   RetryPolicy
 	budget   *retryBudget
+	pause    *pause        // the client-wide wait a Retry-After asks for
+	limiter  *rate.Limiter // WithRateLimit; nil for none
 	timeout  time.Duration
 	maxBody  int64
 	log      *slog.Logger
@@ -104,7 +108,12 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 
 	idempotent := requestIsIdempotent(req)
 	debug := l.log.Enabled(ctx, slog.LevelDebug)
+	var hold budgetHold // what this call's failures took from the retry budget
 	for attempt := 1; ; attempt++ {
+		if err := l.gate(ctx, req.Method, path, attempt); err != nil {
+			return nil, err // a pause or rate-limit wait that the deadline or context ended
+		}
+		noteAttempt(ctx, attempt)
 		if attempt > 1 && req.GetBody != nil {
 			r := *req // the previous attempt's body is spent: send a fresh copy
 			body, err := req.GetBody()
@@ -132,7 +141,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 			retryable = ctx.Err() == nil && retryableError(idempotent, err)
 			fail = &RequestError{Method: req.Method, Path: path, Attempts: attempt, Err: unwrapURLError(err)}
 		case resp.StatusCode >= 200 && resp.StatusCode <= 299:
-			l.budget.onSuccess()
+			l.budget.onAnswer(&hold)
 			if debug {
 				l.log.DebugContext(ctx, "pagecall: attempt succeeded", "method", req.Method, "path", path, "attempt", attempt, "status", resp.StatusCode)
 			}
@@ -150,10 +159,14 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 		}
 		// The budget counts failures of the service (those that would be
 		// retried were the request idempotent), whatever this method allows.
+		granted := false
 		if err != nil && RetryableError(http.MethodGet, err) || err == nil && RetryableStatus(http.MethodGet, resp.StatusCode) {
-			l.budget.onFailure()
-		} else {
-			l.budget.onSuccess() // the server is answering; this is not an outage
+			granted = l.budget.onFailure(&hold, retryCost(err))
+		} else if err == nil {
+			l.budget.onAnswer(&hold) // the server is answering; this is not an outage
+		}
+		if hasWait {
+			l.pause.hold(ctx, l.log, wait, l.policy.MaxRetryAfter, fail)
 		}
 		if !retryable {
 			return nil, fail
@@ -176,7 +189,7 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 			// Sleeping would end in a timeout anyway: report what we have.
 			return nil, fail
 		}
-		if !l.budget.allowRetry() {
+		if !granted {
 			if debug {
 				l.log.DebugContext(ctx, "pagecall: retry budget exhausted, not retrying", "method", req.Method, "path", path, "attempt", attempt, "budget_tokens", l.budget.tokens())
 			}

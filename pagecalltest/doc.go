@@ -35,7 +35,9 @@
 //
 // Server.Inject queues faults (an error status with Retry-After, a
 // connection reset, a delay, a truncated body) for the next matching
-// requests, and Server.Requests returns what the server received.
+// requests, or for a time window (a rate limit), at a random rate, or for
+// N requests held and answered at the same moment (a blip); see Fault.
+// Server.Requests returns what the server received.
 //
 // The package does not import "testing"; NewTestServer takes the small TB
 // interface instead, so that non-test programs can link the package.

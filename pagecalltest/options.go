@@ -30,6 +30,8 @@ type config struct {
 
 	webhookTimeout time.Duration // WithWebhookTimeout
 	control        bool          // WithControlEndpoint
+	// maxRequests caps the request log; -1 keeps every request.
+	maxRequests int
 }
 
 func defaultConfig() config {
@@ -40,6 +42,8 @@ func defaultConfig() config {
 		openapi: api.OpenAPI,
 		overlay: api.Overlay,
 		maxBody: 1 << 20,
+
+		maxRequests: -1,
 	}
 }
 
@@ -67,4 +71,12 @@ func WithLogger(l *slog.Logger) Option {
 // (nil for none), instead of the embedded api.OpenAPI and api.Overlay.
 func WithSpec(openapi, overlay []byte) Option {
 	return func(c *config) { c.openapi, c.overlay = openapi, overlay }
+}
+
+// WithMaxRequests keeps at most the n most recent requests in the log that
+// Requests returns (0 keeps none), so that a long-running server, such as
+// "pagecall mock" under a bulk delete of a million users, does not grow
+// without bound. By default every request is kept.
+func WithMaxRequests(n int) Option {
+	return func(c *config) { c.maxRequests = max(n, 0) }
 }

@@ -55,7 +55,12 @@ func (s *Server) ResetRequests() {
 
 func (s *Server) logRequest(rec *Request) {
 	s.mu.Lock()
-	s.requests = append(s.requests, *rec)
+	if s.maxRequests < 0 || len(s.requests) < s.maxRequests {
+		s.requests = append(s.requests, *rec)
+	} else if s.maxRequests > 0 {
+		// Drop the oldest; the copy is amortised by the log's capacity.
+		s.requests = append(s.requests[1:], *rec)
+	}
 	s.mu.Unlock()
 	s.logger.Info("pagecalltest request",
 		"method", rec.Method, "path", rec.Path, "route", rec.Route,

@@ -51,6 +51,8 @@ type Server struct {
 	hooks     deliverer // webhook deliveries
 	control   bool      // WithControlEndpoint
 
+	maxRequests int // WithMaxRequests; -1 for no cap
+
 	mu       sync.Mutex // guards the fields below
 	closed   bool
 	faults   []*queuedFault
@@ -79,12 +81,14 @@ func NewServer(opts ...Option) (*Server, error) {
 		spec:    sp,
 		apiKey:  cfg.apiKey,
 		maxBody: cfg.maxBody,
-		logger:  cfg.logger,
-		ln:      ln,
-		url:     "http://" + ln.Addr().String() + sp.basePath,
-		done:    make(chan struct{}),
-		served:  make(chan struct{}),
-		store:   newStore(sp.doc),
+
+		maxRequests: cfg.maxRequests,
+		logger:      cfg.logger,
+		ln:          ln,
+		url:         "http://" + ln.Addr().String() + sp.basePath,
+		done:        make(chan struct{}),
+		served:      make(chan struct{}),
+		store:       newStore(sp.doc),
 	}
 	s.hooks, s.control = newDeliverer(cfg), cfg.control
 	s.srv = &http.Server{

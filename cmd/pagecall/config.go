@@ -81,7 +81,7 @@ func readSecretFile(path, what string) (string, error) {
 // newClient builds the SDK client from the flags and the environment. Every
 // error it returns is a configuration error (exit status 2) that names no
 // secret.
-func (f *clientFlags) newClient(e *env, log *slog.Logger) (*pagecall.Client, error) {
+func (f *clientFlags) newClient(e *env, log *slog.Logger, extra ...pagecall.Option) (*pagecall.Client, error) {
 	if f.timeout < 0 {
 		return nil, usageErrorf("--timeout must not be negative")
 	}
@@ -105,7 +105,7 @@ func (f *clientFlags) newClient(e *env, log *slog.Logger) (*pagecall.Client, err
 	if base != "" {
 		opts = append(opts, pagecall.WithBaseURL(base))
 	}
-	c, err := pagecall.NewClient(opts...)
+	c, err := pagecall.NewClient(append(opts, extra...)...)
 	switch {
 	case errors.Is(err, pagecall.ErrInvalidAPIKey):
 		return nil, usageErrorf("the API key from %s contains white space or control characters", source)

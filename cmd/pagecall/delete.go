@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -32,10 +33,11 @@ const (
 
 // record is one line of the JSON Lines output of a bulk delete.
 type record struct {
-	ID      string `json:"id"`
-	Outcome string `json:"outcome"`
-	Status  int    `json:"status,omitempty"` // HTTP status of the last answer, if any
-	Error   string `json:"error,omitempty"`
+	ID       string `json:"id"`
+	Outcome  string `json:"outcome"`
+	Status   int    `json:"status,omitempty"` // HTTP status of the last answer, if any
+	Attempts int    `json:"attempts"`         // requests sent for the ID, retries included
+	Error    string `json:"error,omitempty"`
 }
 
 // deleter is the part of *pagecall.Client that deleting needs.
@@ -48,6 +50,9 @@ type deleteOptions struct {
 	file        string
 	concurrency int
 	dryRun      bool
+	rate        float64
+	results     string
+	resume      bool
 }
 
 func newUsersDeleteCmd(e *env) *cobra.Command {
@@ -57,13 +62,16 @@ func newUsersDeleteCmd(e *env) *cobra.Command {
 		Short: "Delete users by ID",
 		Long: `Delete Pagecall users by their user_id.
 
-With exactly one USER_ID argument (and no --file), the deleted user is
-printed to stdout as one JSON object.
+With exactly one USER_ID argument (and no --file or --results), the
+deleted user is printed to stdout as one JSON object.
 
-Otherwise (several IDs, or --file, or --dry-run) the IDs are deleted
+Otherwise (several IDs, or --file, --results or --dry-run) the IDs are deleted
 --concurrency at a time and stdout gets one JSON Lines record per unique
 ID, in the order they finish:
-  {"id":"…","outcome":"deleted","status":200}
+  {"id":"…","outcome":"deleted","status":200,"attempts":1}
+attempts counts the requests sent for the ID, retries included: a "user
+not found" with attempts above 1 most likely means that an earlier
+attempt, whose answer was lost, deleted the user.
 outcome is one of:
   deleted      the API deleted the user
   failed       the API refused (see status and error) or the network failed
@@ -72,8 +80,21 @@ outcome is one of:
   not_started  interrupted before its turn: never sent
   aborted      in flight when a second interrupt came: it may or may not
                have been deleted
-A summary line goes to stderr at the end, and a progress bar while running
-when stderr is a terminal (not with --verbose).
+A summary line goes to stderr at the end, and a progress bar (with the
+rate and the time left) while running when stderr is a terminal (not
+with --verbose).
+
+--rate N sends at most N requests per second over the whole run, retries
+included (the client also waits out any Retry-After the API sends, for
+every deletion at once).
+
+--results FILE appends each record to FILE as well, as one whole line
+written as soon as its ID finishes, so that a crash (even kill -9) loses
+at most the IDs in flight. --resume (with --results) skips every ID that
+FILE already records as deleted and appends this run's records to it;
+a torn last line, which only a power cut can leave, is dropped. The up
+to --concurrency IDs that were in flight when a run died are sent again:
+those the dead run had deleted now fail with the API's "user not found".
 
 --file reads IDs one per line (- reads stdin): surrounding white space is
 trimmed, blank lines and lines starting with # are skipped. An ID given
@@ -92,7 +113,9 @@ configuration error (including any invalid ID), 130 interrupted.`,
 		Example: `  pagecall users delete external_user_102932
   pagecall users delete alice bob carol --concurrency 2
   grep -v '^test_' ids.txt | pagecall users delete --file - > results.jsonl
-  pagecall users delete --file ids.txt --dry-run`,
+  pagecall users delete --file ids.txt --dry-run
+  pagecall users delete --file ids.txt --rate 50 --results done.jsonl > /dev/null
+  pagecall users delete --file ids.txt --rate 50 --results done.jsonl --resume > /dev/null`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDelete(cmd.Context(), e, &o, args)
 		},
@@ -101,6 +124,9 @@ configuration error (including any invalid ID), 130 interrupted.`,
 	fs.StringVarP(&o.file, "file", "f", "", "read user IDs from this file, one per line (- for stdin)")
 	fs.IntVarP(&o.concurrency, "concurrency", "c", 4, fmt.Sprintf("deletions in flight at once (1-%d)", maxConcurrency))
 	fs.BoolVar(&o.dryRun, "dry-run", false, "list what would be deleted, send nothing (needs no API key)")
+	fs.Float64Var(&o.rate, "rate", 0, "send at most this many requests per second, retries included (0: no limit)")
+	fs.StringVar(&o.results, "results", "", "append each record to this file as one flushed line as soon as its ID finishes")
+	fs.BoolVar(&o.resume, "resume", false, "with --results: skip the IDs the file records as deleted")
 	o.register(fs)
 	return cmd
 }
@@ -113,6 +139,12 @@ func runDelete(ctx context.Context, e *env, o *deleteOptions, args []string) err
 	if o.concurrency < 1 || o.concurrency > maxConcurrency {
 		return usageErrorf("--concurrency must be between 1 and %d, not %d", maxConcurrency, o.concurrency)
 	}
+	if !(o.rate >= 0) || math.IsInf(o.rate, 1) {
+		return usageErrorf("--rate must be a number of requests per second, not %v", o.rate)
+	}
+	if o.resume && o.results == "" {
+		return usageErrorf("--resume needs --results FILE: the file of the run to resume")
+	}
 	list, err := collectIDs(e, o.file, args)
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -121,14 +153,29 @@ func runDelete(ctx context.Context, e *env, o *deleteOptions, args []string) err
 		return dryRun(e, list)
 	}
 	log := newLogger(e.Stderr, o.verbose)
-	c, err := o.newClient(e, log)
+	var extra []pagecall.Option
+	if o.rate > 0 {
+		extra = append(extra, pagecall.WithRateLimit(o.rate, 1))
+	}
+	c, err := o.newClient(e, log, extra...)
 	if err != nil {
 		return err
 	}
-	if len(args) == 1 && o.file == "" {
+	if len(args) == 1 && o.file == "" && o.results == "" {
 		return deleteSingle(ctx, e, c, args[0])
 	}
-	return deleteBulk(ctx, e, c, list, o.concurrency, e.StderrIsTerminal && !o.verbose)
+	var results *resultsFile
+	if o.results != "" {
+		if results, err = openResults(o.results, o.resume); err != nil {
+			return withCode(exitUsage, err)
+		}
+		defer results.Close()
+		if results.dropped > 0 {
+			fmt.Fprintf(e.Stderr, "pagecall: %s: dropped a torn last line (%d bytes)\n", o.results, results.dropped)
+		}
+		list = results.skipDone(list)
+	}
+	return deleteBulk(ctx, e, c, list, o.concurrency, e.StderrIsTerminal && !o.verbose, results)
 }
 
 // collectIDs reads the IDs from args and the --file source, if any.
@@ -200,7 +247,7 @@ func dryRun(e *env, list idList) error {
 
 // deleteBulk deletes the IDs concurrency at a time, printing one record per
 // ID as it finishes and a summary at the end.
-func deleteBulk(ctx context.Context, e *env, c deleter, list idList, concurrency int, showBar bool) error {
+func deleteBulk(ctx context.Context, e *env, c deleter, list idList, concurrency int, showBar bool, results *resultsFile) error {
 	start := time.Now()
 	ctx, sw := watchSignals(ctx, e.Signals, e.Stderr, "starting no new deletions, waiting for those in flight; press Ctrl-C again to abort")
 	defer sw.Release()
@@ -211,6 +258,9 @@ func deleteBulk(ctx context.Context, e *env, c deleter, list idList, concurrency
 			progressbar.OptionSetWriter(e.Stderr),
 			progressbar.OptionSetDescription("deleting"),
 			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("IDs"),
+			progressbar.OptionSetPredictTime(true), // [elapsed:left]
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionThrottle(50*time.Millisecond),
@@ -220,6 +270,7 @@ func deleteBulk(ctx context.Context, e *env, c deleter, list idList, concurrency
 	var t tally
 	deleteAll(ctx, sw.Stopped(), c, list.IDs, concurrency, func(r record) {
 		t.add(r)
+		results.write(r)
 		out.write(r)
 		if bar != nil {
 			_ = bar.Add(1)
@@ -229,7 +280,11 @@ func deleteBulk(ctx context.Context, e *env, c deleter, list idList, concurrency
 	if bar != nil {
 		_ = bar.Finish() // clears the bar: OptionClearOnFinish
 	}
+	t.resumed = list.Done
 	fmt.Fprintln(e.Stderr, t.summary(false, list.Duplicates, time.Since(start), sw.Interrupted()))
+	if err := results.Close(); err != nil {
+		return withCode(exitFailure, fmt.Errorf("write %s: %w", results.name, err))
+	}
 	if err := out.err; err != nil {
 		return withCode(exitFailure, fmt.Errorf("write results: %w", err))
 	}
@@ -285,11 +340,12 @@ func deleteOne(ctx context.Context, stop <-chan struct{}, d deleter, id string) 
 		// Stopped between handing out the job and starting it.
 		return notStarted(id)
 	}
-	_, err := d.DeleteUser(ctx, id)
+	var attempts int
+	_, err := d.DeleteUser(pagecall.CountAttempts(ctx, &attempts), id)
 	if err == nil {
-		return record{ID: id, Outcome: outcomeDeleted, Status: 200}
+		return record{ID: id, Outcome: outcomeDeleted, Status: 200, Attempts: attempts}
 	}
-	r := record{ID: id, Outcome: outcomeFailed, Error: err.Error()}
+	r := record{ID: id, Outcome: outcomeFailed, Attempts: attempts, Error: err.Error()}
 	var (
 		apiErr *pagecall.APIError
 		reqErr *pagecall.RequestError
@@ -344,6 +400,7 @@ func (w *recordWriter) write(r record) {
 // tally counts the records of a run by outcome.
 type tally struct {
 	total, deleted, failed, invalid, dryRun, notStarted, aborted int
+	resumed                                                      int // skipped: deleted by the run resumed
 }
 
 func (t *tally) add(r record) {
@@ -382,6 +439,9 @@ func (t *tally) summary(dry bool, duplicates int, d time.Duration, interrupted b
 			fmt.Fprintf(&b, ", aborted %d", t.aborted)
 		}
 		fmt.Fprintf(&b, " of %d in %.1fs", t.total, d.Seconds())
+	}
+	if t.resumed > 0 {
+		fmt.Fprintf(&b, " (%d already deleted, skipped by --resume)", t.resumed)
 	}
 	switch duplicates {
 	case 0:

@@ -606,20 +606,7 @@ func TestHelpAndCompletion(t *testing.T) {
 // it with a second binary, and stops it with SIGINT.
 func TestMockCommand(t *testing.T) {
 	t.Parallel()
-	mock, mockOut, mockErr := command(t, cliEnv(), "", "mock", "--addr", "127.0.0.1:0", "--user", "alice", "--user", "bob", "--fail-id", "bob", "--fail-status", "500")
-	if err := mock.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(mockOut.String(), "Press Ctrl-C to stop.") })
-	var base string
-	for line := range strings.Lines(mockOut.String()) {
-		if u, ok := strings.CutPrefix(line, "Mock Pagecall API listening on "); ok {
-			base = strings.TrimSpace(u)
-		}
-	}
-	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/v1") {
-		t.Fatalf("no base URL in the mock's output:\n%s", mockOut)
-	}
+	mock, base, mockOut, mockErr := startMock(t, "--user", "alice", "--user", "bob", "--fail-id", "bob", "--fail-status", "500")
 	if !strings.Contains(mockOut.String(), "PAGECALL_BASE_URL="+base+" PAGECALL_API_KEY="+pagecalltest.APIKey+" pagecall users delete external_user_102932") {
 		t.Error("the mock does not print a ready-to-paste command")
 	}
@@ -641,5 +628,67 @@ func TestMockCommand(t *testing.T) {
 
 	if r := runCLI(t, cliEnv(), "", "mock", "--addr", "0.0.0.0:0"); r.code != exitUsage || !strings.Contains(r.stderr, "loopback") {
 		t.Errorf("non-loopback --addr: exit %d; want 2 naming loopback", r.code)
+	}
+}
+
+// startMock starts "pagecall mock" on a free loopback port with args and
+// returns it, once it is ready, with its base URL and output.
+func startMock(t *testing.T, args ...string) (mock *exec.Cmd, base string, stdout, stderr *syncBuffer) {
+	t.Helper()
+	mock, stdout, stderr = command(t, cliEnv(), "", append([]string{"mock", "--addr", "127.0.0.1:0"}, args...)...)
+	if err := mock.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(stdout.String(), "Press Ctrl-C to stop.") })
+	for line := range strings.Lines(stdout.String()) {
+		if u, ok := strings.CutPrefix(line, "Mock Pagecall API listening on "); ok {
+			base = strings.TrimSpace(u)
+		}
+	}
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/v1") {
+		t.Fatalf("no base URL in the mock's output:\n%s", stdout)
+	}
+	return mock, base, stdout, stderr
+}
+
+// TestMockLoadFaults plays the mock's load faults against the CLI: a rate
+// limit window the client waits out, a blip, and a failure rate.
+func TestMockLoadFaults(t *testing.T) {
+	t.Parallel()
+	users := []string{"--user", "alice", "--user", "bob", "--user", "carol"}
+	tests := []struct {
+		name     string
+		flags    []string
+		delete   []string // flags of the delete
+		wantCode int
+		wantLog  string // in the mock's request log
+	}{
+		{"429 window, waited out", []string{"--fail-for", "1s", "--fail-status", "429", "--retry-after", "1"}, nil, exitOK, "status=429"},
+		{"blip of 3, not retried", []string{"--blip", "3"}, []string{"--max-retries", "0"}, exitFailure, "status=503"},
+		{"every request fails", []string{"--fail-rate", "1", "--seed", "1", "--fail-status", "502"}, []string{"--max-retries", "0"}, exitFailure, "status=502"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mock, base, mockOut, mockErr := startMock(t, append(users, tt.flags...)...)
+			args := append([]string{"users", "delete", "--concurrency", "3"}, tt.delete...)
+			r := runCLI(t, cliEnv("PAGECALL_BASE_URL="+base, "PAGECALL_API_KEY="+pagecalltest.APIKey), "", append(args, "alice", "bob", "carol")...)
+			if r.code != tt.wantCode {
+				t.Errorf("delete: exit %d, want %d", r.code, tt.wantCode)
+			}
+			for id, rec := range records(t, r.stdout) {
+				if ok := rec.Outcome == outcomeDeleted; ok != (tt.wantCode == exitOK) {
+					t.Errorf("%s: outcome %s", id, rec.Outcome)
+				}
+			}
+			_ = mock.Process.Signal(syscall.SIGINT)
+			result(t, mock, mock.Wait(), mockOut, mockErr)
+			if !strings.Contains(mockErr.String(), tt.wantLog) {
+				t.Errorf("the mock's log lacks %q", tt.wantLog)
+			}
+		})
+	}
+	if r := runCLI(t, cliEnv(), "", "mock", "--fail-rate", "1.5"); r.code != exitUsage {
+		t.Errorf("--fail-rate 1.5: exit %d, want 2", r.code)
 	}
 }

@@ -19,6 +19,9 @@ type idList struct {
 	IDs []string
 	// Duplicates counts the IDs dropped because they appeared before.
 	Duplicates int
+	// Done counts the IDs dropped because the results file of the run
+	// being resumed records them as deleted.
+	Done int
 }
 
 // readIDs collects user IDs from the command-line arguments and, if r is not

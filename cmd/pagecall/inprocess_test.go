@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -26,6 +27,9 @@ func runInProcess(t *testing.T, srv *pagecalltest.Server, terminal bool, args ..
 	return code, out.String(), errOut.String()
 }
 
+// etaPattern matches the progress bar's [elapsed:left] times.
+var etaPattern = regexp.MustCompile(`\[[0-9hms.]+:[0-9hms.]+\]`)
+
 func TestProgressBarOnlyOnTerminal(t *testing.T) {
 	t.Parallel()
 	for _, terminal := range []bool{true, false} {
@@ -36,6 +40,10 @@ func TestProgressBarOnlyOnTerminal(t *testing.T) {
 		}
 		if got := strings.Contains(stderr, "deleting"); got != terminal {
 			t.Errorf("terminal=%v: progress bar shown = %v; stderr %q", terminal, got, stderr)
+		}
+		// The bar shows the rate and [elapsed:left], the time left.
+		if terminal && (!strings.Contains(stderr, "IDs/s") || !etaPattern.MatchString(stderr)) {
+			t.Errorf("the progress bar lacks the rate or the time left: %q", stderr)
 		}
 		if !strings.Contains(stderr, "deleted 3, failed 0, invalid 0 of 3") {
 			t.Errorf("terminal=%v: stderr lacks the summary: %q", terminal, stderr)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pplink/pagecall-go"
 	"github.com/pplink/pagecall-go/pagecalltest"
@@ -25,6 +26,10 @@ type mockOptions struct {
 	failStatus int
 	retryAfter string
 	failIDs    []string
+	failFor    time.Duration
+	failRate   float64
+	seed       uint64
+	blip       int
 	quiet      bool
 }
 
@@ -41,14 +46,25 @@ external_user_102932 (add more with --user). Deleting an unknown user gets
 the API's 400 error. It prints the base URL and a command to try on stdout
 and logs one line per request on stderr.
 
-Faults can be injected at start: --fail-next N answers the next N requests
-with --fail-status (and Retry-After: --retry-after), and --fail-id ID
-answers every DELETE of that user with --fail-status.
+Faults can be injected at start, each answering with --fail-status (and
+Retry-After: --retry-after, if given):
+  --fail-next N   the next N requests
+  --fail-id ID    every DELETE of that user
+  --fail-for D    every request for D from the first one: with
+                  --fail-status 429 --retry-after 1, a rate limit
+  --fail-rate P   a random share P (0-1) of all requests; --seed fixes
+                  which ones
+  --blip N        the first N requests are held until all N have arrived,
+                  then answered at the same moment: a blip that N callers
+                  meet together
 
 The mock listens on loopback only: it is a test tool with a well-known key.`,
 		Example: `  pagecall mock
   pagecall mock --addr 127.0.0.1:4010 --user alice --user bob --fail-id bob --fail-status 500
-  pagecall mock --fail-next 1 --fail-status 503 --retry-after 1`,
+  pagecall mock --fail-next 1 --fail-status 503 --retry-after 1
+  pagecall mock --fail-for 1s --fail-status 429 --retry-after 1
+  pagecall mock --fail-rate 0.05 --seed 1
+  pagecall mock --blip 64`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runMock(cmd.Context(), e, &o)
@@ -62,6 +78,10 @@ The mock listens on loopback only: it is a test tool with a well-known key.`,
 	fs.IntVar(&o.failStatus, "fail-status", 503, "HTTP status of injected failures")
 	fs.StringVar(&o.retryAfter, "retry-after", "", "Retry-After header sent with --fail-next failures, e.g. 1")
 	fs.StringArrayVar(&o.failIDs, "fail-id", nil, "answer every DELETE of this user ID with --fail-status (repeatable)")
+	fs.DurationVar(&o.failFor, "fail-for", 0, "answer every request with --fail-status for this long after the first")
+	fs.Float64Var(&o.failRate, "fail-rate", 0, "answer this random share (0-1) of requests with --fail-status")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed of --fail-rate's draws (0: random)")
+	fs.IntVar(&o.blip, "blip", 0, "hold the first N requests until all have arrived, then answer them with --fail-status together")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not log requests")
 	return cmd
 }
@@ -74,8 +94,11 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 	if o.failStatus < 400 || o.failStatus > 599 {
 		return usageErrorf("--fail-status must be an HTTP error status (400-599), not %d", o.failStatus)
 	}
-	if o.failNext < 0 {
-		return usageErrorf("--fail-next must not be negative")
+	if o.failNext < 0 || o.blip < 0 || o.failFor < 0 {
+		return usageErrorf("--fail-next, --fail-for and --blip must not be negative")
+	}
+	if !(o.failRate >= 0 && o.failRate <= 1) {
+		return usageErrorf("--fail-rate must be between 0 and 1, not %v", o.failRate)
 	}
 	if o.retryAfter != "" {
 		if n, err := strconv.Atoi(o.retryAfter); err != nil || n < 0 {
@@ -99,6 +122,7 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 		pagecalltest.WithAddr(o.addr),
 		pagecalltest.WithAPIKey(key),
 		pagecalltest.WithLogger(log),
+		pagecalltest.WithMaxRequests(0), // nothing reads the log: keep memory flat
 	)
 	if err != nil {
 		return withCode(exitFailure, err)
@@ -120,6 +144,15 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 	if o.failNext > 0 {
 		srv.Inject(pagecalltest.Fault{Count: o.failNext, Status: o.failStatus, RetryAfter: o.retryAfter})
 	}
+	if o.blip > 0 {
+		srv.Inject(pagecalltest.Fault{Count: o.blip, Together: true, Status: o.failStatus, RetryAfter: o.retryAfter})
+	}
+	if o.failFor > 0 {
+		srv.Inject(pagecalltest.Fault{Window: o.failFor, Status: o.failStatus, RetryAfter: o.retryAfter})
+	}
+	if o.failRate > 0 {
+		srv.Inject(pagecalltest.Fault{Rate: o.failRate, Seed: o.seed, Status: o.failStatus, RetryAfter: o.retryAfter})
+	}
 
 	fmt.Fprintf(e.Stdout, "Mock Pagecall API listening on %s\n", srv.URL())
 	fmt.Fprintf(e.Stdout, "Users: %s\n", strings.Join(srv.UserIDs(), ", "))
@@ -128,6 +161,15 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 	}
 	if o.failNext > 0 {
 		fmt.Fprintf(e.Stdout, "Failing the next %d request(s) with status %d\n", o.failNext, o.failStatus)
+	}
+	if o.blip > 0 {
+		fmt.Fprintf(e.Stdout, "Failing the first %d request(s) together with status %d\n", o.blip, o.failStatus)
+	}
+	if o.failFor > 0 {
+		fmt.Fprintf(e.Stdout, "Failing every request for %v from the first, with status %d\n", o.failFor, o.failStatus)
+	}
+	if o.failRate > 0 {
+		fmt.Fprintf(e.Stdout, "Failing %.4g%% of requests at random with status %d\n", 100*o.failRate, o.failStatus)
 	}
 	fmt.Fprintf(e.Stdout, "Try:\n  %s=%s %s=%s pagecall users delete external_user_102932\n",
 		pagecall.EnvBaseURL, srv.URL(), pagecall.EnvAPIKey, keyShown)
