@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated check-deps build vet lint test ci update-spec spec-history update-spec spec-history
+.PHONY: all generate check-generated check-deps build vet lint test ci update-spec spec-history spec-sync
 
 all: build
 
@@ -49,6 +49,16 @@ ci: check-generated check-deps build vet lint test fuzz bench-smoke spec-history
 update-spec:
 	@test -n "$(SPEC)" || { echo "usage: make update-spec SPEC=path/to/openapi.yaml [ALLOW_BREAKING=1]"; exit 2; }
 	$(GO) run ./cmd/specupdate update -allow-breaking=$(if $(filter 1,$(ALLOW_BREAKING)),true,false) $(SPEC)
+
+## spec-sync: what the spec-sync workflow runs on the document it downloads:
+## update-spec's steps, then a Markdown report for the pull request (REPORT)
+## and changed=/breaking=/title= lines for the workflow (OUTPUTS). With
+## ALLOW_BREAKING=1 breaking changes are taken and labelled. A SPEC equal to
+## api/openapi.yaml changes nothing. See docs/SPEC-UPDATES.md.
+spec-sync:
+	@test -n "$(SPEC)" || { echo "usage: make spec-sync SPEC=path/to/openapi.yaml [ALLOW_BREAKING=1] [REPORT=report.md] [OUTPUTS=file] [SOURCE=text]"; exit 2; }
+	$(GO) run ./cmd/specupdate sync -allow-breaking=$(if $(filter 1,$(ALLOW_BREAKING)),true,false) \
+		-report='$(REPORT)' -outputs='$(OUTPUTS)' -source='$(SOURCE)' $(SPEC)
 
 ## spec-history: regenerate, build, vet and test every published spec version
 ## (../shared/specs/pagecall-history) in scratch copies; skips if absent.
