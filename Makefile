@@ -117,3 +117,25 @@ fuzz:
 		echo "== $$t"; \
 		$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) . || exit 1; \
 	done
+
+## release-check: validate .goreleaser.yaml, build a snapshot of the CLI for
+## this platform as a release would (ldflags and all), and check that the
+## binary reports the stamped version and HEAD's commit. goreleaser is pinned
+## and run with go run: its first run compiles it (minutes), later runs come
+## from the build cache. Not in `make ci`, which must stay fast on a new
+## machine; the GitHub CI workflow runs it as a job of its own.
+GORELEASER  ?= $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
+RELEASE_BIN ?= dist/pagecall
+.PHONY: release-check release
+release-check:
+	$(GORELEASER) check
+	$(GORELEASER) build --snapshot --clean --single-target --id pagecall --output $(RELEASE_BIN)
+	@out=$$($(RELEASE_BIN) version) && echo "$$out" && \
+	echo "$$out" | grep -Eq '^pagecall v[0-9]+\.[0-9]+\.[0-9]+-devel\+[0-9a-f]+$$' && \
+	echo "$$out" | grep -q "^commit   $$(git rev-parse HEAD) " || \
+	{ echo "release-check: $(RELEASE_BIN) does not report the snapshot version and HEAD's commit"; exit 1; }
+
+## release: what the release workflow runs for a pushed tag (needs
+## GITHUB_TOKEN; RELEASE_NOTES is a file with the tag's CHANGELOG section).
+release:
+	$(GORELEASER) release --clean $(if $(RELEASE_NOTES),--release-notes=$(RELEASE_NOTES))
