@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated check-deps build vet lint test ci update-spec spec-history spec-sync
+.PHONY: all generate check-generated check-deps build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
 
 all: build
 
@@ -22,6 +22,17 @@ check-generated: generate
 build:
 	$(GO) build $(PKGS)
 
+## cross-build: build the library and the CLI for every platform a release
+## ships (.goreleaser.yaml), with the release's settings (no cgo, -trimpath),
+## so that code that only compiles on Unix (a signal, a syscall, a path)
+## fails here. Objects are discarded; the build cache keeps the next run fast.
+CROSS_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+cross-build:
+	@for p in $(CROSS_PLATFORMS); do \
+		echo "== $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath $(PKGS) || exit 1; \
+	done
+
 vet:
 	$(GO) vet $(PKGS)
 
@@ -39,8 +50,16 @@ check-deps:
 		echo "the pagecall package links kin-openapi:"; $(GO) list -deps . ./gen | grep getkin; exit 1; \
 	fi
 
-## ci: everything .ci/run checks, in order of cost
-ci: check-generated check-deps build vet lint test fuzz bench-smoke spec-history
+## actionlint: lint the GitHub workflows. shellcheck and pyflakes are turned
+## off so that the result does not depend on what else is installed (GitHub's
+## runners have shellcheck, this project's machines do not).
+ACTIONLINT ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+actionlint:
+	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
+
+## ci: everything .ci/run checks, in order of cost. release-check is not in
+## it: see the target.
+ci: check-generated check-deps build cross-build vet lint actionlint test fuzz bench-smoke spec-history
 
 ## update-spec: take a new Pagecall spec: validate, report breaking changes
 ## (oasdiff), replace api/openapi.yaml, regenerate, build, vet, test; restores
