@@ -13,16 +13,24 @@ import (
 // historyDir holds the published versions, beside the repository.
 var historyDir = filepath.Join("..", "..", "..", "shared", "specs", "pagecall-history")
 
-// published returns the path of the published version numbered n (its
-// file name is NN_DATE_COMMIT.yaml), skipping the test where ../shared is
-// not present (as make spec-history does).
-func published(t *testing.T, n string) string {
+// published returns the paths of the published versions numbered ns
+// (their file names are NN_DATE_COMMIT.yaml). It skips the test under
+// -short, saying why (short), and where ../shared is not present (as make
+// spec-history does).
+func published(t *testing.T, short string, ns ...string) []string {
 	t.Helper()
-	m, _ := filepath.Glob(filepath.Join(historyDir, n+"_*.yaml"))
-	if len(m) != 1 {
-		t.Skipf("published version %s not present in %s (found %d)", n, historyDir, len(m))
+	if testing.Short() {
+		t.Skip(short)
 	}
-	return m[0]
+	var paths []string
+	for _, n := range ns {
+		m, _ := filepath.Glob(filepath.Join(historyDir, n+"_*.yaml"))
+		if len(m) != 1 {
+			t.Skipf("published version %s not present in %s (found %d)", n, historyDir, len(m))
+		}
+		paths = append(paths, m[0])
+	}
+	return paths
 }
 
 // outputs reads a $GITHUB_OUTPUT-style file.
@@ -45,11 +53,8 @@ func outputs(t *testing.T, file string) map[string]string {
 // end up at version 20 with the code go generate gives, and the report must
 // name the /users/{id} -> /users/{user_id} rename that oasdiff does not.
 func TestSync19To20(t *testing.T) {
-	if testing.Short() {
-		t.Skip("regenerates, builds and tests a scratch copy of the module")
-	}
-	v19 := published(t, "19")
-	v20 := published(t, "20")
+	v := published(t, "regenerates, builds and tests a scratch copy of the module", "19", "20")
+	v19, v20 := v[0], v[1]
 	ctx := context.Background()
 
 	files, err := moduleFiles(ctx, moduleRoot)
@@ -139,11 +144,8 @@ func TestSync19To20(t *testing.T) {
 // ALLOW_BREAKING, labelled breaking with it. The checks after the
 // replacement are a stand-in here: TestSync19To20 runs the real ones.
 func TestSyncLabelsBreaking(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs oasdiff")
-	}
-	v01 := published(t, "01")
-	v20 := published(t, "20")
+	v := published(t, "runs oasdiff", "01", "20")
+	v01, v20 := v[0], v[1]
 	ctx := context.Background()
 
 	root := t.TempDir()
