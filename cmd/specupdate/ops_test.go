@@ -67,14 +67,20 @@ func TestInventoryMatchesGen(t *testing.T) {
 			t.Errorf("%s: goAPI lacks the type %sResponse its method returns: %v", o.GoName, o.GoName, keysOfAPI(o.goAPI))
 		}
 	}
-	// The naming the brief names, as Pagecall's operationIds are written.
+	// oapi-codegen's naming of Pagecall's operationIds, for those this
+	// version of the document has (make spec-history runs this test on
+	// every published version; createUser and DeleteUser are in all).
 	byID := map[string]string{}
 	for _, o := range ops {
 		byID[o.ID] = o.GoName
 	}
-	for id, want := range map[string]string{"createUser": "CreateUser", "roomsSendMessage": "RoomsSendMessage", "GetRoomSessions": "GetRoomSessions", "DeleteUser": "DeleteUser"} {
-		if byID[id] != want {
-			t.Errorf("operationId %s: GoName %q, want %q", id, byID[id], want)
+	for id, want := range map[string]string{"createUser": "CreateUser", "DeleteUser": "DeleteUser", "roomsSendMessage": "RoomsSendMessage", "GetRoomSessions": "GetRoomSessions"} {
+		got, ok := byID[id]
+		if !ok && (id == "createUser" || id == "DeleteUser") {
+			t.Errorf("no operation %s", id)
+		}
+		if ok && got != want {
+			t.Errorf("operationId %s: GoName %q, want %q", id, got, want)
 		}
 	}
 }
