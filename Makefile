@@ -52,7 +52,7 @@ check-deps:
 
 ## actionlint: lint the GitHub workflows. shellcheck and pyflakes are turned
 ## off so that the result does not depend on what else is installed (GitHub's
-## runners have shellcheck, this project's machines do not).
+## runners have shellcheck; a new machine of this project has none).
 ACTIONLINT ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 actionlint:
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
@@ -148,7 +148,7 @@ RELEASE_BIN ?= dist/pagecall
 .PHONY: release-check release
 release-check:
 	$(GORELEASER) check
-	$(GORELEASER) build --snapshot --clean --single-target --id pagecall --output $(RELEASE_BIN)
+	$(GORELEASER) build --snapshot --clean --single-target --output $(RELEASE_BIN)
 	@out=$$($(RELEASE_BIN) version) && echo "$$out" && \
 	echo "$$out" | grep -Eq '^pagecall v[0-9]+\.[0-9]+\.[0-9]+-devel\+[0-9a-f]+$$' && \
 	echo "$$out" | grep -q "^commit   $$(git rev-parse HEAD) " || \
