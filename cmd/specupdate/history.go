@@ -133,7 +133,7 @@ func checkVersion(ctx context.Context, copyDir, version string) result {
 			return err
 		}
 		for _, s := range historySteps {
-			if err := s.run(ctx, copyDir); err != nil {
+			if err := s.run(ctx, copyDir, io.Discard); err != nil {
 				return err
 			}
 		}

@@ -13,6 +13,9 @@
 //	specupdate history [-dir D] [-j N]
 //	                                regenerate, build, vet and test every
 //	                                published version in a scratch copy
+//	specupdate sync [-allow-breaking] [-report F] [-outputs F] [-source S] FILE
+//	                                update, then write a pull request report
+//	                                (what the spec-sync workflow runs)
 //
 // See docs/SPEC-UPDATES.md.
 package main
@@ -47,6 +50,7 @@ const usage = `usage:
   specupdate validate FILE
   specupdate update [-allow-breaking] FILE
   specupdate history [-dir DIR] [-j N]
+  specupdate sync [-allow-breaking] [-report FILE] [-outputs FILE] [-source TEXT] FILE
 `
 
 // run executes one subcommand and returns the process exit code.
@@ -60,6 +64,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	allow := fs.Bool("allow-breaking", false, "replace the spec even if oasdiff reports breaking changes")
 	dir := fs.String("dir", filepath.Join("..", "shared", "specs", "pagecall-history"), "directory of published versions (history)")
 	jobs := fs.Int("j", 2, "versions checked in parallel (history)")
+	report := fs.String("report", "", "write the Markdown pull request report to this file (sync)")
+	outputs := fs.String("outputs", "", "append changed=, breaking= and title= lines to this file, e.g. $GITHUB_OUTPUT (sync)")
+	source := fs.String("source", "", "where FILE came from, for the report (sync)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -70,13 +77,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		_, err = validate(ctx, fs.Arg(0), stdout)
+		_, err = validate(ctx, fs.Arg(0), overlayFile, stdout)
 	case "update":
 		if fs.NArg() != 1 {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = update(ctx, ".", fs.Arg(0), *allow, stdout)
+		_, err = update(ctx, ".", fs.Arg(0), *allow, steps, stdout)
+	case "sync":
+		if fs.NArg() != 1 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = syncSpec(ctx, ".", fs.Arg(0), syncOptions{AllowBreaking: *allow, Report: *report, Outputs: *outputs, Source: *source}, stdout)
 	case "history":
 		err = history(ctx, ".", *dir, *jobs, stdout)
 	default:
@@ -90,10 +103,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// validate checks the document at file against api/overlay.yaml and prints
-// its notes. It returns the check for the caller's further use.
-func validate(ctx context.Context, file string, w io.Writer) (*checked, error) {
-	c, err := checkSpec(ctx, file, overlayFile)
+// validate checks the document at file against the module's
+// api/overlay.yaml (at overlay) and prints its notes. It returns the check
+// for the caller's further use.
+func validate(ctx context.Context, file, overlay string, w io.Writer) (*checked, error) {
+	c, err := checkSpec(ctx, file, overlay)
 	if err != nil {
 		return nil, err
 	}

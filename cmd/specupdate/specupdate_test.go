@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -180,13 +181,13 @@ func TestCheckGenerated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			writeFile(t, root, genFile, tt.src)
-			err := checkGenerated(context.Background(), root)
+			err := checkGenerated(context.Background(), root, io.Discard)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 				t.Errorf("checkGenerated = %v, want error containing %q", err, tt.want)
 			}
 		})
 	}
-	if err := checkGenerated(context.Background(), filepath.Join("..", "..")); err != nil {
+	if err := checkGenerated(context.Background(), filepath.Join("..", ".."), io.Discard); err != nil {
 		t.Errorf("the committed gen/: %v", err)
 	}
 }
@@ -212,8 +213,8 @@ func tree(t *testing.T, root string) map[string]string {
 }
 
 func TestApplySpecRestoresOnFailure(t *testing.T) {
-	failing := step{"failing check", func(context.Context, string) error { return errors.New("boom") }}
-	generateGarbage := step{"generate", func(_ context.Context, root string) error {
+	failing := step{"failing check", func(context.Context, string, io.Writer) error { return errors.New("boom") }}
+	generateGarbage := step{"generate", func(_ context.Context, root string, _ io.Writer) error {
 		writeFile(t, root, genFile, "package gen // regenerated")
 		writeFile(t, root, "gen/extra.go", "package gen")
 		writeFile(t, root, "operations.gen.go", "package pagecall // regenerated")

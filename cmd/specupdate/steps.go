@@ -7,16 +7,19 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 )
 
-// step is one check a spec version must pass, run in a module root.
+// step is one check a spec version must pass, run in a module root. It
+// writes what its command prints to out, which update shows as the test
+// results and history discards (a failure's output is in its error).
 type step struct {
 	name string
-	run  func(ctx context.Context, root string) error
+	run  func(ctx context.Context, root string, out io.Writer) error
 }
 
 // anySpecTag is the build tag under which only the version-independent
@@ -63,15 +66,16 @@ func (e *stepError) Error() string {
 	return fmt.Sprintf("%s: %v\n%s", e.step, e.err, bytes.TrimRight(e.output, "\n"))
 }
 
-func goCmd(args ...string) func(context.Context, string) error {
-	return func(ctx context.Context, root string) error {
+func goCmd(args ...string) func(context.Context, string, io.Writer) error {
+	return func(ctx context.Context, root string, w io.Writer) error {
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return &stepError{"go " + strings.Join(args, " "), out, err}
 		}
-		return nil
+		_, err = w.Write(out)
+		return err
 	}
 }
 
@@ -80,7 +84,7 @@ func goCmd(args ...string) func(context.Context, string) error {
 // *struct{ User User ... } (a value, so the overlay's `required: [user]`
 // took effect). It also checks that no "#DEPRECATED#" placeholder made it
 // into gen/.
-func checkGenerated(_ context.Context, root string) error {
+func checkGenerated(_ context.Context, root string, _ io.Writer) error {
 	fail := func(format string, args ...any) error {
 		return &stepError{"generated code contract", nil, fmt.Errorf(format, args...)}
 	}

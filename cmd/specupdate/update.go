@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // oasdiffModule is the pinned oasdiff release. It is run with
@@ -20,47 +21,97 @@ import (
 // After the first run the binary comes from the build cache.
 const oasdiffModule = "github.com/oasdiff/oasdiff@v1.37.0"
 
-// update replaces root's api/openapi.yaml with the document at newSpec,
-// after validating it and reporting breaking changes, then regenerates and
-// builds, vets and tests the module. Any failure after the replacement puts
-// api/openapi.yaml and gen/ back exactly as they were.
-func update(ctx context.Context, root, newSpec string, allowBreaking bool, w io.Writer) error {
-	fmt.Fprintf(w, "== 1/4 validate %s\n", newSpec)
-	next, err := validate(ctx, newSpec, w)
-	if err != nil {
-		return err
+// updateResult is what update found and did, for the report sync writes.
+type updateResult struct {
+	// Breaking counts oasdiff's changes at error or warning level.
+	Breaking int
+	// Oasdiff is oasdiff's text report.
+	Oasdiff string
+	// Ops compares the operations and their generated methods.
+	Ops opsDiff
+	// GoBreaking lists generated methods removed or renamed.
+	GoBreaking []string
+	// Checks is what the steps after the replacement printed, test
+	// results included.
+	Checks string
+}
+
+// breakingSummary describes the breaking changes, "" when there are none.
+func (r *updateResult) breakingSummary() string {
+	var parts []string
+	if r.Breaking > 0 {
+		parts = append(parts, fmt.Sprintf("%d breaking changes (error or warning level)", r.Breaking))
 	}
-	cur, err := checkSpec(ctx, filepath.Join(root, specFile), filepath.Join(root, overlayFile))
+	if n := len(r.GoBreaking); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d generated methods removed or renamed", n))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// update replaces root's api/openapi.yaml with the document at newSpec,
+// after validating it and reporting breaking changes (oasdiff's, and the
+// generated methods that would be removed or renamed), then regenerates
+// and builds, vets and tests the module. Any failure after the replacement
+// puts api/openapi.yaml and gen/ back exactly as they were. checks are the
+// steps run after the replacement (steps, in make update-spec). The result
+// is returned with the error too, as far as update got.
+func update(ctx context.Context, root, newSpec string, allowBreaking bool, checks []step, w io.Writer) (*updateResult, error) {
+	res := &updateResult{}
+	fmt.Fprintf(w, "== 1/4 validate %s\n", newSpec)
+	next, err := validate(ctx, newSpec, filepath.Join(root, overlayFile), w)
 	if err != nil {
-		return fmt.Errorf("current %s: %w", specFile, err)
+		return res, err
+	}
+	current := filepath.Join(root, specFile)
+	cur, err := checkSpec(ctx, current, filepath.Join(root, overlayFile))
+	if err != nil {
+		return res, fmt.Errorf("current %s: %w", specFile, err)
 	}
 
-	fmt.Fprintf(w, "== 2/4 breaking changes, %s -> %s (both with %s applied; %s)\n", specFile, newSpec, overlayFile, oasdiffModule)
-	n, err := breaking(ctx, cur.Overlaid, next.Overlaid, w)
+	fmt.Fprintf(w, "== 2/4 changes, %s -> %s (both with %s applied)\n", specFile, newSpec, overlayFile)
+	fmt.Fprintf(w, "-- breaking changes (%s)\n", oasdiffModule)
+	n, text, err := breaking(ctx, cur.Overlaid, next.Overlaid)
 	if err != nil {
-		return err
+		return res, err
 	}
+	w.Write(text)
+	res.Breaking, res.Oasdiff = n, string(text)
+	fmt.Fprintf(w, "-- operations and generated methods (oapi-codegen's names, %s)\n", genConfig)
+	before, _, err := inventory(root, current)
+	if err != nil {
+		return res, fmt.Errorf("current %s: %w", specFile, err)
+	}
+	after, _, err := inventory(root, newSpec)
+	if err != nil {
+		return res, err
+	}
+	res.Ops = diffOperations(before, after)
+	res.Ops.write(w)
+	res.GoBreaking = res.Ops.GoBreaking()
 
 	fmt.Fprintln(w, "== 3/4 decide")
-	switch {
-	case n == 0:
+	switch summary := res.breakingSummary(); {
+	case summary == "":
 		fmt.Fprintln(w, "no breaking changes")
 	case allowBreaking:
-		fmt.Fprintf(w, "%d breaking changes (error or warning level), accepted: ALLOW_BREAKING=1\n", n)
+		fmt.Fprintf(w, "%s, accepted: ALLOW_BREAKING=1\n", summary)
 	default:
-		return fmt.Errorf("%d breaking changes (error or warning level), see above; nothing was changed. Re-run with ALLOW_BREAKING=1 to accept them", n)
+		return res, fmt.Errorf("%s, see above; nothing was changed. Re-run with ALLOW_BREAKING=1 to accept them", summary)
 	}
 
 	data, err := os.ReadFile(newSpec)
 	if err != nil {
-		return err
+		return res, err
 	}
 	fmt.Fprintf(w, "== 4/4 replace %s, regenerate, build, vet, test\n", specFile)
-	if err := applySpec(ctx, root, data, steps, w); err != nil {
-		return err
+	var out strings.Builder
+	err = applySpec(ctx, root, data, checks, io.MultiWriter(w, &out))
+	res.Checks = out.String()
+	if err != nil {
+		return res, err
 	}
 	fmt.Fprintf(w, "%s updated from %s; review `git diff` and commit %s and %s/ together\n", specFile, newSpec, specFile, genDir)
-	return nil
+	return res, nil
 }
 
 // applySpec writes data to root's api/openapi.yaml and runs checks on the
@@ -108,29 +159,29 @@ func replaceAndCheck(ctx context.Context, root string, data []byte, checks []ste
 	}
 	for _, s := range checks {
 		fmt.Fprintf(w, "-- %s\n", s.name)
-		if err := s.run(ctx, root); err != nil {
+		if err := s.run(ctx, root, w); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// breaking runs oasdiff on the two documents, prints its report and returns
-// the number of changes at warning level or above. Warnings count: for a Go
-// SDK, a removed request parameter or property is a removed struct field,
-// which breaks callers' builds.
-func breaking(ctx context.Context, base, revision []byte, w io.Writer) (int, error) {
+// breaking runs oasdiff on the two documents and returns the number of
+// changes at warning level or above, and its text report. Warnings count:
+// for a Go SDK, a removed request parameter or property is a removed struct
+// field, which breaks callers' builds.
+func breaking(ctx context.Context, base, revision []byte) (int, []byte, error) {
 	dir, err := os.MkdirTemp("", "specupdate-oasdiff-")
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer os.RemoveAll(dir)
 	// Short relative names, so that the report reads "at current.yaml".
 	if err := os.WriteFile(filepath.Join(dir, "current.yaml"), base, 0o644); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "new.yaml"), revision, 0o644); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	oasdiff := func(format string) ([]byte, error) {
 		args := []string{"run", oasdiffModule, "breaking", "--allow-external-refs=false", "-f", format, "current.yaml", "new.yaml"}
@@ -149,18 +200,17 @@ func breaking(ctx context.Context, base, revision []byte, w io.Writer) (int, err
 	}
 	text, err := oasdiff("text")
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	w.Write(text)
 	js, err := oasdiff("json")
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var changes []struct {
 		Level int `json:"level"` // 1 info, 2 warning, 3 error
 	}
 	if err := json.Unmarshal(js, &changes); err != nil {
-		return 0, fmt.Errorf("oasdiff JSON report: %w", err)
+		return 0, nil, fmt.Errorf("oasdiff JSON report: %w", err)
 	}
 	n := 0
 	for _, c := range changes {
@@ -168,7 +218,7 @@ func breaking(ctx context.Context, base, revision []byte, w io.Writer) (int, err
 			n++
 		}
 	}
-	return n, nil
+	return n, text, nil
 }
 
 // snapshot holds the bytes and modes of a set of files, so that they can be
