@@ -39,7 +39,8 @@ type Request struct {
 }
 
 // Requests returns a copy of the request log, oldest first. A request is
-// logged once its answer is done.
+// logged just before its answer is sent, so a client that has its answer
+// finds the request in the log.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

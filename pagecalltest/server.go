@@ -177,7 +177,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Header:   r.Header.Clone(),
 		Time:     time.Now(),
 	}
-	defer s.logRequest(rec)
+	// The request is logged just before its answer goes out, so that a
+	// client that got the answer (and may retry at once) finds its request
+	// in the log; a request whose delay was cut short is logged on the way
+	// out.
+	logged := false
+	logNow := func() { logged = true; s.logRequest(rec) }
+	defer func() {
+		if !logged {
+			s.logRequest(rec)
+		}
+	}()
 
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 	rec.Body = body
@@ -199,6 +209,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	if fault != nil && fault.Reset {
+		logNow()
 		s.reset(w)
 		return
 	}
@@ -223,6 +234,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rec.Status, rec.Response = status, payload
+	logNow()
 	if fault != nil && fault.Truncate {
 		s.writeTruncated(w, status, payload)
 		return
