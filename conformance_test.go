@@ -81,7 +81,8 @@ func callWithExample(t *testing.T, ctx context.Context, c *Client, fn any, ex pa
 	for _, v := range ex.PathValues {
 		args = append(args, reflect.ValueOf(v))
 	}
-	for i := len(args); i < ft.NumIn(); i++ {
+	nin := fixedArgs(ft)
+	for i := len(args); i < nin; i++ {
 		in := ft.In(i)
 		isParams := in.Kind() == reflect.Pointer && strings.HasSuffix(in.Elem().Name(), "Params")
 		var src []byte
@@ -103,10 +104,19 @@ func callWithExample(t *testing.T, ctx context.Context, c *Client, fn any, ex pa
 			args = append(args, p.Elem())
 		}
 	}
-	if len(args) != ft.NumIn() {
-		t.Fatalf("%s takes %d arguments, the example gives %d", ft, ft.NumIn(), len(args))
+	if len(args) != nin {
+		t.Fatalf("%s takes %d arguments, the example gives %d", ft, nin, len(args))
 	}
 	return fv.Call(args)
+}
+
+// fixedArgs is the number of arguments of ft before its trailing
+// ...CallOption.
+func fixedArgs(ft reflect.Type) int {
+	if ft.IsVariadic() {
+		return ft.NumIn() - 1
+	}
+	return ft.NumIn()
 }
 
 // checkDecoded checks that each result equals some property of the answer
@@ -146,7 +156,7 @@ func checkSeq(t *testing.T, ctx context.Context, seq reflect.Value, ex pagecallt
 	for _, v := range ex.PathValues {
 		args = append(args, reflect.ValueOf(v))
 	}
-	if seq.Type().NumIn() > len(args) {
+	if fixedArgs(seq.Type()) > len(args) {
 		args = append(args, reflect.Zero(seq.Type().In(len(args)))) // nil params
 	}
 	n := 0

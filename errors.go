@@ -45,6 +45,11 @@ var (
 	ErrMalformedResponse = errors.New("pagecall: malformed response")
 	// ErrTooManyRedirects: the server redirected more than 10 times.
 	ErrTooManyRedirects = errors.New("pagecall: stopped after 10 redirects")
+	// ErrInvalidHeader: WithHeader or WithUserAgent was given a header the
+	// client owns (Authorization, Host, Content-Length, Content-Type,
+	// Transfer-Encoding, User-Agent), or a name or value that is not a
+	// valid header field. Nothing is sent.
+	ErrInvalidHeader = errors.New("pagecall: invalid header")
 )
 
 // maxErrorBody is how much of an error response is kept in APIError.Body.
@@ -108,6 +113,12 @@ type RequestError struct {
 	Method, Path string
 	// Attempts is how many requests were sent.
 	Attempts int
+	// StatusCode is the 2xx status of an answer whose body failed (see
+	// ErrMalformedResponse); 0 when no answer came.
+	StatusCode int
+	// Drift lists where a 2xx answer left the spec, for a strict client
+	// (WithStrictResponses).
+	Drift []FieldDrift
 	// Err is the cause.
 	Err error
 	// Last is the failure of the previous attempt when the call ended while
@@ -156,16 +167,21 @@ func newAPIError(method, path string, attempts int, resp *http.Response, body []
 	if len(body) > 0 {
 		e.Body = bytes.Clone(body)
 	}
-	for _, h := range requestIDHeaders {
-		if v := resp.Header.Get(h); v != "" {
-			e.RequestID = truncate(v, 128)
-			break
-		}
-	}
+	e.RequestID = requestID(resp.Header)
 	if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 		e.RetryAfter = d
 	}
 	return e
+}
+
+// requestID returns the server's request ID from h, or "".
+func requestID(h http.Header) string {
+	for _, k := range requestIDHeaders {
+		if v := h.Get(k); v != "" {
+			return truncate(v, 128)
+		}
+	}
+	return ""
 }
 
 // maxMessage bounds APIError.Message so that one hostile answer cannot make

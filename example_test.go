@@ -204,9 +204,9 @@ func ExampleWithRateLimit() {
 	}
 	start := time.Now()
 	for range 2 {
-		var attempts int
-		_, err := c.DeleteUser(pagecall.CountAttempts(context.Background(), &attempts), "external_user_102932")
-		fmt.Println("attempts:", attempts, "error:", err != nil)
+		var info pagecall.ResponseInfo
+		_, err := c.DeleteUser(context.Background(), "external_user_102932", pagecall.WithResponseInfo(&info))
+		fmt.Println("attempts:", info.Attempts, "error:", err != nil)
 	}
 	fmt.Println("the second call waited its turn:", time.Since(start) >= 150*time.Millisecond)
 	// Output:

@@ -140,15 +140,17 @@ var opListRooms = operation{
 //
 // It returns one page of rooms and the paging; [Client.ListRoomsSeq] iterates over all of them.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) ListRooms(ctx context.Context, params *ListRoomsParams) ([]Room, *Paging, error) {
-	ctx, cancel, err := c.begin(ctx, &opListRooms)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) ListRooms(ctx context.Context, params *ListRoomsParams, opts ...CallOption) ([]Room, *Paging, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opListRooms, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.ListRoomsWithResponse(ctx, params))
+	hr, err := c.api.ListRooms(ctx, params)
+	resp, err := parse(c, cl, &opListRooms, hr, err, gen.ParseListRoomsResponse)
 	if err != nil {
 		return nil, nil, c.named(&opListRooms, err)
 	}
@@ -163,7 +165,8 @@ func (c *Client) ListRooms(ctx context.Context, params *ListRoomsParams) ([]Room
 // [DefaultPageSize]) and holding one page at a time. It stops at the paging
 // total, at a short or empty page, or as soon as the loop breaks.
 // An error is yielded once, with the zero item, and ends the iteration.
-func (c *Client) ListRoomsSeq(ctx context.Context, params *ListRoomsParams) iter.Seq2[Room, error] {
+// The options apply to every page; a ResponseInfo describes the last one.
+func (c *Client) ListRoomsSeq(ctx context.Context, params *ListRoomsParams, opts ...CallOption) iter.Seq2[Room, error] {
 	return func(yield func(Room, error) bool) {
 		var p ListRoomsParams
 		if params != nil {
@@ -173,7 +176,7 @@ func (c *Client) ListRoomsSeq(ctx context.Context, params *ListRoomsParams) iter
 		for {
 			offset, limit := int(pg.offset), int(pg.limit)
 			p.Offset, p.Limit = &offset, &limit
-			items, paging, err := c.ListRooms(ctx, &p)
+			items, paging, err := c.ListRooms(ctx, &p, opts...)
 			if err != nil {
 				yield(*new(Room), err)
 				return
@@ -204,15 +207,17 @@ var opCreateRoom = operation{
 //
 // It returns the room of the answer.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) CreateRoom(ctx context.Context, body CreateRoomRequest) (*Room, error) {
-	ctx, cancel, err := c.begin(ctx, &opCreateRoom)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) CreateRoom(ctx context.Context, body CreateRoomRequest, opts ...CallOption) (*Room, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoom, opts)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.CreateRoomWithResponse(ctx, body))
+	hr, err := c.api.CreateRoom(ctx, body)
+	resp, err := parse(c, cl, &opCreateRoom, hr, err, gen.ParseCreateRoomResponse)
 	if err != nil {
 		return nil, c.named(&opCreateRoom, err)
 	}
@@ -234,15 +239,17 @@ var opDeleteRoom = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) DeleteRoom(ctx context.Context, roomID string) (*Room, error) {
-	ctx, cancel, err := c.begin(ctx, &opDeleteRoom, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) DeleteRoom(ctx context.Context, roomID string, opts ...CallOption) (*Room, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opDeleteRoom, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.DeleteRoomWithResponse(ctx, roomID))
+	hr, err := c.api.DeleteRoom(ctx, roomID)
+	resp, err := parse(c, cl, &opDeleteRoom, hr, err, gen.ParseDeleteRoomResponse)
 	if err != nil {
 		return nil, c.named(&opDeleteRoom, err, roomID)
 	}
@@ -264,15 +271,17 @@ var opGetRoom = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) GetRoom(ctx context.Context, roomID string) (*Room, error) {
-	ctx, cancel, err := c.begin(ctx, &opGetRoom, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) GetRoom(ctx context.Context, roomID string, opts ...CallOption) (*Room, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opGetRoom, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.GetRoomWithResponse(ctx, roomID))
+	hr, err := c.api.GetRoom(ctx, roomID)
+	resp, err := parse(c, cl, &opGetRoom, hr, err, gen.ParseGetRoomResponse)
 	if err != nil {
 		return nil, c.named(&opGetRoom, err, roomID)
 	}
@@ -294,15 +303,17 @@ var opUpdateRoom = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomRequest) (*Room, error) {
-	ctx, cancel, err := c.begin(ctx, &opUpdateRoom, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomRequest, opts ...CallOption) (*Room, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opUpdateRoom, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.UpdateRoomWithResponse(ctx, roomID, body))
+	hr, err := c.api.UpdateRoom(ctx, roomID, body)
+	resp, err := parse(c, cl, &opUpdateRoom, hr, err, gen.ParseUpdateRoomResponse)
 	if err != nil {
 		return nil, c.named(&opUpdateRoom, err, roomID)
 	}
@@ -324,15 +335,17 @@ var opListMembers = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) ListMembers(ctx context.Context, roomID string) ([]Member, *Paging, error) {
-	ctx, cancel, err := c.begin(ctx, &opListMembers, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) ListMembers(ctx context.Context, roomID string, opts ...CallOption) ([]Member, *Paging, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opListMembers, opts, roomID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.ListMembersWithResponse(ctx, roomID))
+	hr, err := c.api.ListMembers(ctx, roomID)
+	resp, err := parse(c, cl, &opListMembers, hr, err, gen.ParseListMembersResponse)
 	if err != nil {
 		return nil, nil, c.named(&opListMembers, err, roomID)
 	}
@@ -345,9 +358,10 @@ func (c *Client) ListMembers(ctx context.Context, roomID string) ([]Member, *Pag
 // ListMembersSeq iterates over every item [Client.ListMembers] lists.
 // The operation has no offset and limit, so one request fetches them all.
 // An error is yielded once, with the zero item, and ends the iteration.
-func (c *Client) ListMembersSeq(ctx context.Context, roomID string) iter.Seq2[Member, error] {
+// The options apply to every page; a ResponseInfo describes the last one.
+func (c *Client) ListMembersSeq(ctx context.Context, roomID string, opts ...CallOption) iter.Seq2[Member, error] {
 	return func(yield func(Member, error) bool) {
-		items, _, err := c.ListMembers(ctx, roomID)
+		items, _, err := c.ListMembers(ctx, roomID, opts...)
 		if err != nil {
 			yield(*new(Member), err)
 			return
@@ -372,15 +386,17 @@ var opCreateMember = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMemberRequest) (*Member, error) {
-	ctx, cancel, err := c.begin(ctx, &opCreateMember, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMemberRequest, opts ...CallOption) (*Member, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opCreateMember, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.CreateMemberWithResponse(ctx, roomID, body))
+	hr, err := c.api.CreateMember(ctx, roomID, body)
+	resp, err := parse(c, cl, &opCreateMember, hr, err, gen.ParseCreateMemberResponse)
 	if err != nil {
 		return nil, c.named(&opCreateMember, err, roomID)
 	}
@@ -402,15 +418,17 @@ var opGetMember = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) GetMember(ctx context.Context, roomID string, memberID string) (*Member, error) {
-	ctx, cancel, err := c.begin(ctx, &opGetMember, roomID, memberID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) GetMember(ctx context.Context, roomID string, memberID string, opts ...CallOption) (*Member, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opGetMember, opts, roomID, memberID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.GetMemberWithResponse(ctx, roomID, memberID))
+	hr, err := c.api.GetMember(ctx, roomID, memberID)
+	resp, err := parse(c, cl, &opGetMember, hr, err, gen.ParseGetMemberResponse)
 	if err != nil {
 		return nil, c.named(&opGetMember, err, roomID, memberID)
 	}
@@ -432,15 +450,17 @@ var opUpdateMember = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberRequest) (*Member, error) {
-	ctx, cancel, err := c.begin(ctx, &opUpdateMember, roomID, memberID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberRequest, opts ...CallOption) (*Member, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opUpdateMember, opts, roomID, memberID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.UpdateMemberWithResponse(ctx, roomID, memberID, body))
+	hr, err := c.api.UpdateMember(ctx, roomID, memberID, body)
+	resp, err := parse(c, cl, &opUpdateMember, hr, err, gen.ParseUpdateMemberResponse)
 	if err != nil {
 		return nil, c.named(&opUpdateMember, err, roomID, memberID)
 	}
@@ -462,15 +482,17 @@ var opRoomsSendMessage = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) RoomsSendMessage(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody) (string, error) {
-	ctx, cancel, err := c.begin(ctx, &opRoomsSendMessage, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) RoomsSendMessage(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, opts ...CallOption) (string, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opRoomsSendMessage, opts, roomID)
 	if err != nil {
 		return *new(string), err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.RoomsSendMessageWithResponse(ctx, roomID, body))
+	hr, err := c.api.RoomsSendMessage(ctx, roomID, body)
+	resp, err := parse(c, cl, &opRoomsSendMessage, hr, err, gen.ParseRoomsSendMessageResponse)
 	if err != nil {
 		return *new(string), c.named(&opRoomsSendMessage, err, roomID)
 	}
@@ -492,15 +514,17 @@ var opCreateRoomsPage = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) CreateRoomsPage(ctx context.Context, roomID string, body CreateRoomsPageJSONBody) ([]CreatedPage, error) {
-	ctx, cancel, err := c.begin(ctx, &opCreateRoomsPage, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) CreateRoomsPage(ctx context.Context, roomID string, body CreateRoomsPageJSONBody, opts ...CallOption) ([]CreatedPage, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoomsPage, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.CreateRoomsPageWithResponse(ctx, roomID, body))
+	hr, err := c.api.CreateRoomsPage(ctx, roomID, body)
+	resp, err := parse(c, cl, &opCreateRoomsPage, hr, err, gen.ParseCreateRoomsPageResponse)
 	if err != nil {
 		return nil, c.named(&opCreateRoomsPage, err, roomID)
 	}
@@ -522,15 +546,17 @@ var opGetRoomSessions = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) GetRoomSessions(ctx context.Context, roomID string, params *GetRoomSessionsParams) ([]Session, error) {
-	ctx, cancel, err := c.begin(ctx, &opGetRoomSessions, roomID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) GetRoomSessions(ctx context.Context, roomID string, params *GetRoomSessionsParams, opts ...CallOption) ([]Session, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opGetRoomSessions, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.GetRoomSessionsWithResponse(ctx, roomID, params))
+	hr, err := c.api.GetRoomSessions(ctx, roomID, params)
+	resp, err := parse(c, cl, &opGetRoomSessions, hr, err, gen.ParseGetRoomSessionsResponse)
 	if err != nil {
 		return nil, c.named(&opGetRoomSessions, err, roomID)
 	}
@@ -543,9 +569,10 @@ func (c *Client) GetRoomSessions(ctx context.Context, roomID string, params *Get
 // GetRoomSessionsSeq iterates over every item [Client.GetRoomSessions] lists.
 // The operation has no offset and limit, so one request fetches them all.
 // An error is yielded once, with the zero item, and ends the iteration.
-func (c *Client) GetRoomSessionsSeq(ctx context.Context, roomID string, params *GetRoomSessionsParams) iter.Seq2[Session, error] {
+// The options apply to every page; a ResponseInfo describes the last one.
+func (c *Client) GetRoomSessionsSeq(ctx context.Context, roomID string, params *GetRoomSessionsParams, opts ...CallOption) iter.Seq2[Session, error] {
 	return func(yield func(Session, error) bool) {
-		items, err := c.GetRoomSessions(ctx, roomID, params)
+		items, err := c.GetRoomSessions(ctx, roomID, params, opts...)
 		if err != nil {
 			yield(*new(Session), err)
 			return
@@ -568,15 +595,17 @@ var opListUsers = operation{
 //
 // It returns one page of users and the paging; [Client.ListUsersSeq] iterates over all of them.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams) ([]User, *Paging, error) {
-	ctx, cancel, err := c.begin(ctx, &opListUsers)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, opts ...CallOption) ([]User, *Paging, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opListUsers, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.ListUsersWithResponse(ctx, params))
+	hr, err := c.api.ListUsers(ctx, params)
+	resp, err := parse(c, cl, &opListUsers, hr, err, gen.ParseListUsersResponse)
 	if err != nil {
 		return nil, nil, c.named(&opListUsers, err)
 	}
@@ -589,9 +618,10 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams) ([]User
 // ListUsersSeq iterates over every item [Client.ListUsers] lists.
 // The operation has no offset and limit, so one request fetches them all.
 // An error is yielded once, with the zero item, and ends the iteration.
-func (c *Client) ListUsersSeq(ctx context.Context, params *ListUsersParams) iter.Seq2[User, error] {
+// The options apply to every page; a ResponseInfo describes the last one.
+func (c *Client) ListUsersSeq(ctx context.Context, params *ListUsersParams, opts ...CallOption) iter.Seq2[User, error] {
 	return func(yield func(User, error) bool) {
-		items, _, err := c.ListUsers(ctx, params)
+		items, _, err := c.ListUsers(ctx, params, opts...)
 		if err != nil {
 			yield(*new(User), err)
 			return
@@ -616,16 +646,18 @@ var opCreateUser = operation{
 //
 // It returns the user of the answer.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 // The operation is idempotent (api/overlay.yaml), so it is retried as a PUT is.
-func (c *Client) CreateUser(ctx context.Context, body CreateUserRequest) (*User, error) {
-	ctx, cancel, err := c.begin(ctx, &opCreateUser)
+func (c *Client) CreateUser(ctx context.Context, body CreateUserRequest, opts ...CallOption) (*User, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opCreateUser, opts)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.CreateUserWithResponse(ctx, body))
+	hr, err := c.api.CreateUser(ctx, body)
+	resp, err := parse(c, cl, &opCreateUser, hr, err, gen.ParseCreateUserResponse)
 	if err != nil {
 		return nil, c.named(&opCreateUser, err)
 	}
@@ -647,15 +679,17 @@ var opDeleteUser = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) DeleteUser(ctx context.Context, userID string) (*User, error) {
-	ctx, cancel, err := c.begin(ctx, &opDeleteUser, userID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) DeleteUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opDeleteUser, opts, userID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.DeleteUserWithResponse(ctx, userID))
+	hr, err := c.api.DeleteUser(ctx, userID)
+	resp, err := parse(c, cl, &opDeleteUser, hr, err, gen.ParseDeleteUserResponse)
 	if err != nil {
 		return nil, c.named(&opDeleteUser, err, userID)
 	}
@@ -677,15 +711,17 @@ var opGetUser = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) GetUser(ctx context.Context, userID string) (*User, error) {
-	ctx, cancel, err := c.begin(ctx, &opGetUser, userID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) GetUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opGetUser, opts, userID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.GetUserWithResponse(ctx, userID))
+	hr, err := c.api.GetUser(ctx, userID)
+	resp, err := parse(c, cl, &opGetUser, hr, err, gen.ParseGetUserResponse)
 	if err != nil {
 		return nil, c.named(&opGetUser, err, userID)
 	}
@@ -707,15 +743,17 @@ var opUpdateUser = operation{
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
-func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserRequest) (*User, error) {
-	ctx, cancel, err := c.begin(ctx, &opUpdateUser, userID)
+// A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
+func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserRequest, opts ...CallOption) (*User, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opUpdateUser, opts, userID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	resp, err := Check(c.api.UpdateUserWithResponse(ctx, userID, body))
+	hr, err := c.api.UpdateUser(ctx, userID, body)
+	resp, err := parse(c, cl, &opUpdateUser, hr, err, gen.ParseUpdateUserResponse)
 	if err != nil {
 		return nil, c.named(&opUpdateUser, err, userID)
 	}

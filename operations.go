@@ -27,35 +27,34 @@ type operation struct {
 	idempotent bool
 }
 
-// idempotentKey marks a request's context as idempotent; see
-// requestIsIdempotent.
-type idempotentKey struct{}
-
 // requestIsIdempotent reports whether req may be replayed after an
-// ambiguous failure: its method is idempotent, or the generated method
-// that sent it marked the operation so.
+// ambiguous failure: its method is idempotent, or the call was marked so
+// (by the generated method of an operation api/overlay.yaml marks, or by
+// WithIdempotent).
 func requestIsIdempotent(req *http.Request) bool {
-	if IsIdempotent(req.Method) {
-		return true
-	}
-	marked, _ := req.Context().Value(idempotentKey{}).(bool)
-	return marked
+	return IsIdempotent(req.Method) || callFrom(req.Context()).idempotent()
 }
 
-// begin checks the path parameters (given in path order), marks an
-// idempotent operation and bounds the call by the client's timeout, before
-// the generated client builds the request: so the request is built once,
-// with its final context, and a refused parameter sends nothing. cancel is
-// nil when the context already had a deadline.
-func (c *Client) begin(ctx context.Context, op *operation, pathValues ...string) (context.Context, context.CancelFunc, error) {
-	if err := op.checkPath(pathValues); err != nil {
-		return ctx, nil, err
+// begin applies the call's options, checks the path parameters (given in
+// path order) and bounds the call by its timeout, before the generated
+// client builds the request: so the request is built once, with its final
+// context, and a refused option or parameter sends nothing. The *call is
+// nil when the call needs no state of its own (see newCall); cancel is nil
+// when no timeout was added.
+func (c *Client) begin(ctx context.Context, op *operation, opts []CallOption, pathValues ...string) (context.Context, *call, context.CancelFunc, error) {
+	cl, err := newCall(ctx, op, opts, c.loop.now())
+	if err == nil {
+		err = op.checkPath(pathValues)
 	}
-	if op.idempotent {
-		ctx = context.WithValue(ctx, idempotentKey{}, true)
+	if err != nil {
+		cl.record(nil, 0)
+		return ctx, nil, nil, err
+	}
+	if cl != nil {
+		ctx = cl
 	}
 	ctx, cancel := c.loop.withTimeout(ctx)
-	return ctx, cancel, nil
+	return ctx, cl, cancel, nil
 }
 
 // checkPath validates each path parameter against its name in op.path.

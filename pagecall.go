@@ -31,10 +31,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/pplink/pagecall-go/gen"
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/time/rate"
 )
 
@@ -70,6 +73,8 @@ type settings struct {
 	logger          *slog.Logger
 	insecureHTTP    bool
 	rateLimit       *rateLimit
+	strict          bool
+	product         string
 }
 
 // rateLimit is what WithRateLimit asked for.
@@ -148,6 +153,25 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	return func(s *settings) { s.rateLimit = &rateLimit{perSecond: perSecond, burst: burst} }
 }
 
+// WithStrictResponses makes a 2xx answer whose body left the spec (see
+// ResponseInfo.Drift) fail the call with a *RequestError that satisfies
+// errors.Is(err, ErrMalformedResponse) and says that the server reported
+// success. By default such a call succeeds with every field that fitted:
+// Pagecall did the work, and the drift is logged at warn level and
+// reported through WithResponseInfo. Use it in tests and contract checks,
+// not where a retry or a failure report would hide work that was done.
+func WithStrictResponses() Option {
+	return func(s *settings) { s.strict = true }
+}
+
+// WithUserAgent puts the integrator's product token first in the
+// User-Agent of every request ("myapp/1.4 pagecall-go/…"), so that
+// Pagecall can tell its callers apart. A token that is not a valid header
+// value fails NewClient with ErrInvalidHeader.
+func WithUserAgent(product string) Option {
+	return func(s *settings) { s.product = product }
+}
+
 // NewClient returns a Client. It fails, before anything is sent, when the
 // API key is missing or malformed, or the base URL is invalid or insecure.
 func NewClient(opts ...Option) (*Client, error) {
@@ -190,6 +214,11 @@ func NewClient(opts ...Option) (*Client, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 
+	ua, err := userAgent(s.product)
+	if err != nil {
+		return nil, err
+	}
+
 	var limiter *rate.Limiter
 	if r := s.rateLimit; r != nil {
 		if !(r.perSecond > 0) || r.burst < 1 {
@@ -201,17 +230,20 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 
 	loop := &requestLoop{
-		base:     base,
-		basePath: strings.TrimSuffix(base.EscapedPath(), "/") + "/",
-		auth:     secretHeader("Bearer " + s.apiKey),
-		policy:   s.policy.withDefaults(),
-		budget:   newRetryBudget(),
-		limiter:  limiter,
-		pause:    &pause{},
-		timeout:  s.timeout,
-		maxBody:  s.maxBody,
-		log:      s.logger,
-		now:      time.Now,
+		base:      base,
+		basePath:  strings.TrimSuffix(base.EscapedPath(), "/") + "/",
+		auth:      secretHeader("Bearer " + s.apiKey),
+		userAgent: []string{ua}[:1:1],
+		policy:    s.policy.withDefaults(),
+		budget:    newRetryBudget(),
+		limiter:   limiter,
+		pause:     &pause{},
+		timeout:   s.timeout,
+		maxBody:   s.maxBody,
+		strict:    s.strict,
+		drift:     &driftLog{},
+		log:       s.logger,
+		now:       time.Now,
 	}
 	hc := newDefaultHTTPClient()
 	if s.httpClient != nil {
@@ -269,6 +301,47 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 
 // LogValue logs the client without its API key.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// modulePath is this module's path, which build information names it by.
+const modulePath = "github.com/pplink/pagecall-go"
+
+// userAgent returns the User-Agent of every request: product (when given),
+// then "pagecall-go/<version> (<goos>/<goarch>; <go version>)". The version
+// is the module's, from build information when the SDK is a dependency,
+// "(devel)" otherwise.
+func userAgent(product string) (string, error) {
+	product = strings.TrimSpace(product)
+	if product != "" && !httpguts.ValidHeaderFieldValue(product) {
+		return "", fmt.Errorf("%w: WithUserAgent(%q) is not a valid header value", ErrInvalidHeader, product)
+	}
+	ua := fmt.Sprintf("pagecall-go/%s (%s/%s; %s)", moduleVersion(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	if product != "" {
+		ua = product + " " + ua
+	}
+	return ua, nil
+}
+
+// moduleVersion returns this module's version from build information.
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	if bi.Main.Path == modulePath && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == modulePath {
+			if d.Replace != nil && d.Replace.Version != "" {
+				return d.Replace.Version
+			}
+			if d.Version != "" {
+				return d.Version
+			}
+		}
+	}
+	return "(devel)"
+}
 
 // validateAPIKey accepts only visible ASCII, which is all an API key is made
 // of and all that an HTTP header carries safely.

@@ -533,28 +533,50 @@ func TestResponseSizeCap(t *testing.T) {
 	}
 }
 
+// TestMalformedSuccessBody: a 2xx body that is not JSON, or not whole, is
+// ErrMalformedResponse in both modes; one that is JSON but does not fit the
+// model is drift, which only a strict client turns into that error.
 func TestMalformedSuccessBody(t *testing.T) {
-	tests := []struct{ name, contentType, body string }{
-		{"truncated JSON", "application/json", `{"user": {"user_id": "x"`},
-		{"wrong type", "application/json", `{"user": "not an object"}`},
-		{"not JSON", "text/html", `<html>ok</html>`},
-		{"empty", "application/json", ``},
+	tests := []struct {
+		name, contentType, body string
+		lenientOK               bool // the default client succeeds
+	}{
+		{"truncated JSON", "application/json", `{"user": {"user_id": "x"`, false},
+		{"wrong type", "application/json", `{"user": "not an object"}`, true},
+		{"not JSON", "text/html", `<html>ok</html>`, false},
+		{"empty", "application/json", ``, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mux, _ := setup(t)
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", tt.contentType)
-				io.WriteString(w, tt.body)
+		for _, strict := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/strict=%v", tt.name, strict), func(t *testing.T) {
+				var opts []Option
+				if strict {
+					opts = append(opts, WithStrictResponses())
+				}
+				c, mux, ts := setup(t, opts...)
+				mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", tt.contentType)
+					io.WriteString(w, tt.body)
+				})
+				u, err := c.DeleteUser(context.Background(), testUserID)
+				if n := ts.hits.Load(); n != 1 {
+					t.Errorf("requests = %d, want 1: a 2xx answer is never retried", n)
+				}
+				if tt.lenientOK && !strict {
+					if err != nil || u == nil {
+						t.Fatalf("DeleteUser = %v, %v; want success: the server reported success", u, err)
+					}
+					return
+				}
+				var reqErr *RequestError
+				if !errors.Is(err, ErrMalformedResponse) || !errors.As(err, &reqErr) || u != nil {
+					t.Fatalf("DeleteUser = %v, %v; want a *RequestError with ErrMalformedResponse", u, err)
+				}
+				if msg := err.Error(); !strings.HasPrefix(msg, "pagecall: DELETE /v1/users/"+testUserID+": malformed response") {
+					t.Errorf("Error() = %q, want it to name the request once", msg)
+				}
 			})
-			u, err := c.DeleteUser(context.Background(), testUserID)
-			if !errors.Is(err, ErrMalformedResponse) || u != nil {
-				t.Fatalf("DeleteUser = %v, %v; want ErrMalformedResponse", u, err)
-			}
-			if msg := err.Error(); !strings.HasPrefix(msg, "pagecall: DELETE /v1/users/"+testUserID+": malformed response") {
-				t.Errorf("Error() = %q, want it to name the request once", msg)
-			}
-		})
+		}
 	}
 }
 

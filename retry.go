@@ -349,8 +349,12 @@ type attemptsKey struct{}
 // CountAttempts returns a copy of ctx that makes a call through a Client
 // store in *n how many requests it sent, retries included, whether it
 // succeeds or fails; 0 if it sent none. Read *n once the call has
-// returned. It is for callers that report attempts per call, such as the
-// CLI's bulk delete; errors carry the same count in their Attempts field.
+// returned. Errors carry the same count in their Attempts field.
+//
+// Deprecated: pass WithResponseInfo to the call and read
+// ResponseInfo.Attempts, which also reports the status, the request ID,
+// the duration and any drift of the answer. CountAttempts keeps working
+// until v2.
 func CountAttempts(ctx context.Context, n *int) context.Context {
 	if n != nil {
 		*n = 0

@@ -66,23 +66,38 @@ func newDefaultHTTPClient() *http.Client {
 // mapping happen. The generated client sends every request through Do, so
 // every operation, now or in a future spec, gets the same treatment.
 type requestLoop struct {
-	hc       *http.Client // a copy of the caller's, with our redirect guard
-	base     *url.URL
-	basePath string        // base.EscapedPath() with one trailing slash
-	auth     func() string // "Bearer <key>"; see secretHeader
-	policy   RetryPolicy
-	budget   *retryBudget
-	pause    *pause        // the client-wide wait a Retry-After asks for
-	limiter  *rate.Limiter // WithRateLimit; nil for none
-	timeout  time.Duration
-	maxBody  int64
-	log      *slog.Logger
-	now      func() time.Time
+	hc        *http.Client // a copy of the caller's, with our redirect guard
+	base      *url.URL
+	basePath  string        // base.EscapedPath() with one trailing slash
+	auth      func() string // "Bearer <key>"; see secretHeader
+	userAgent []string      // the one User-Agent value; see WithUserAgent
+	policy    RetryPolicy
+	budget    *retryBudget
+	pause     *pause        // the client-wide wait a Retry-After asks for
+	limiter   *rate.Limiter // WithRateLimit; nil for none
+	timeout   time.Duration
+	maxBody   int64
+	strict    bool      // WithStrictResponses
+	drift     *driftLog // what reportDrift has logged
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// attempt is what one attempt of a call came to.
+type attempt struct {
+	n         int            // 1-based
+	resp      *http.Response // a 2xx answer, its body in memory; nil otherwise
+	err       error          // the transport's error, if it sent nothing back
+	fail      error          // what the caller gets if this is the end
+	retryable bool           // the policy allows another attempt for this method
+	wait      time.Duration  // the server's Retry-After, when hasWait
+	hasWait   bool
 }
 
 // Do sends req, retrying as the policy allows, and returns a 2xx response
 // whose body is already read into memory, or an error: *APIError for a
-// non-2xx answer, *RequestError for anything else.
+// non-2xx answer, *RequestError for anything else. Each concern is a step
+// of its own: prepare, gate, send, account, nextWait.
 func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if tctx, cancel := l.withTimeout(ctx); cancel != nil {
@@ -90,115 +105,177 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 		ctx = tctx
 		req = req.WithContext(ctx)
 	}
-	path := req.URL.EscapedPath()
+	cl := callFrom(ctx)
+	req, err := l.prepare(req, cl)
+	if err != nil {
+		return nil, err
+	}
+	idempotent := requestIsIdempotent(req)
+	maxRetries := cl.maxRetries(l.policy.MaxRetries)
+	var hold budgetHold // what this call's failures took from the retry budget
+	for n := 1; ; n++ {
+		if err := l.gate(ctx, req.Method, req.URL.EscapedPath(), n); err != nil {
+			return nil, l.end(cl, nil, n-1, err) // a pause or rate-limit wait that the deadline or context ended
+		}
+		noteAttempt(ctx, n)
+		if req, err = rewind(req, n); err != nil {
+			return nil, l.end(cl, nil, n-1, err)
+		}
+		a := l.send(ctx, req, n, idempotent)
+		if a.resp != nil {
+			l.budget.onAnswer(&hold)
+			return a.resp, l.end(cl, a.resp, n, nil)
+		}
+		granted := l.account(ctx, &hold, a)
+		wait, ok := l.nextWait(ctx, req, a, maxRetries, granted)
+		if !ok {
+			return nil, l.end(cl, nil, n, a.fail)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, l.end(cl, nil, n, &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Attempts: n, Err: err, Last: a.fail})
+		}
+	}
+}
+
+// prepare checks where req goes and readies it for every attempt: the body
+// buffered so that each attempt sends the same bytes, and the headers set.
+func (l *requestLoop) prepare(req *http.Request, cl *call) (*http.Request, error) {
 	if err := l.checkURL(req.URL); err != nil {
-		return nil, &RequestError{Method: req.Method, Path: path, Err: err}
+		return nil, l.end(cl, nil, 0, &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Err: err})
 	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		// Buffer the body once so that every attempt sends the same bytes.
 		b, err := io.ReadAll(req.Body)
 		_ = req.Body.Close()
 		if err != nil {
-			return nil, &RequestError{Method: req.Method, Path: path, Err: err}
+			return nil, l.end(cl, nil, 0, &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Err: err})
 		}
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 		req.Body, _ = req.GetBody()
 	}
+	cl.addHeaders(req.Header)
 	req.Header.Set("Authorization", l.auth())
+	// One slice shared by every request, so that identity costs no
+	// allocation; nothing appends to it (its capacity is 1).
+	req.Header["User-Agent"] = l.userAgent
+	return req, nil
+}
 
-	idempotent := requestIsIdempotent(req)
-	debug := l.log.Enabled(ctx, slog.LevelDebug)
-	var hold budgetHold // what this call's failures took from the retry budget
-	for attempt := 1; ; attempt++ {
-		if err := l.gate(ctx, req.Method, path, attempt); err != nil {
-			return nil, err // a pause or rate-limit wait that the deadline or context ended
-		}
-		noteAttempt(ctx, attempt)
-		if attempt > 1 && req.GetBody != nil {
-			r := *req // the previous attempt's body is spent: send a fresh copy
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, &RequestError{Method: req.Method, Path: path, Attempts: attempt - 1, Err: err}
-			}
-			r.Body = body
-			req = &r
-		}
-		resp, err := l.hc.Do(req)
-		var body []byte
-		if err == nil {
-			body, err = l.readBody(resp)
-		}
-
-		// Classify the attempt.
-		var (
-			fail      error // what the caller gets if this is the end
-			retryable bool
-			wait      time.Duration
-			hasWait   bool
-		)
-		switch {
-		case err != nil:
-			retryable = ctx.Err() == nil && retryableError(idempotent, err)
-			fail = &RequestError{Method: req.Method, Path: path, Attempts: attempt, Err: unwrapURLError(err)}
-		case resp.StatusCode >= 200 && resp.StatusCode <= 299:
-			l.budget.onAnswer(&hold)
-			if debug {
-				l.log.DebugContext(ctx, "pagecall: attempt succeeded", "method", req.Method, "path", path, "attempt", attempt, "status", resp.StatusCode)
-			}
-			mb := &memBody{}
-			mb.Reset(body)
-			resp.Body = mb
-			resp.ContentLength = int64(len(body))
-			return resp, nil
-		default:
-			retryable = retryableStatus(idempotent, resp.StatusCode)
-			if honoursRetryAfter(resp.StatusCode) {
-				wait, hasWait = ParseRetryAfter(resp.Header.Get("Retry-After"), l.now())
-			}
-			fail = l.scrub(newAPIError(req.Method, path, attempt, resp, body, l.now()))
-		}
-		// The budget counts failures of the service (those that would be
-		// retried were the request idempotent), whatever this method allows.
-		granted := false
-		if err != nil && RetryableError(http.MethodGet, err) || err == nil && RetryableStatus(http.MethodGet, resp.StatusCode) {
-			granted = l.budget.onFailure(&hold, retryCost(err))
-		} else if err == nil {
-			l.budget.onAnswer(&hold) // the server is answering; this is not an outage
-		}
-		if hasWait {
-			l.pause.hold(ctx, l.log, wait, l.policy.MaxRetryAfter, fail)
-		}
-		if !retryable {
-			return nil, fail
-		}
-
-		retry := attempt // the retry this would be, 1-based
-		if retry > l.policy.MaxRetries {
-			return nil, fail
-		}
-		if !hasWait {
-			wait = l.policy.Backoff(retry)
-		}
-		if debug {
-			l.log.DebugContext(ctx, "pagecall: attempt failed", "method", req.Method, "path", path, "attempt", attempt, "error", fail.Error(), "wait", wait, "budget_tokens", l.budget.tokens())
-		}
-		if hasWait && wait > l.policy.MaxRetryAfter {
-			return nil, fail
-		}
-		if deadline, ok := ctx.Deadline(); ok && l.now().Add(wait).After(deadline) {
-			// Sleeping would end in a timeout anyway: report what we have.
-			return nil, fail
-		}
-		if !granted {
-			if debug {
-				l.log.DebugContext(ctx, "pagecall: retry budget exhausted, not retrying", "method", req.Method, "path", path, "attempt", attempt, "budget_tokens", l.budget.tokens())
-			}
-			return nil, fail
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return nil, &RequestError{Method: req.Method, Path: path, Attempts: attempt, Err: err, Last: fail}
-		}
+// rewind gives attempt n after the first a fresh copy of the body: the
+// previous attempt's is spent.
+func rewind(req *http.Request, n int) (*http.Request, error) {
+	if n == 1 || req.GetBody == nil {
+		return req, nil
 	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Attempts: n - 1, Err: err}
+	}
+	r := *req
+	r.Body = body
+	return &r, nil
+}
+
+// send makes attempt n and classifies it: a 2xx answer (its body read into
+// memory), or a failure, retryable or not, with the wait the server asked
+// for.
+func (l *requestLoop) send(ctx context.Context, req *http.Request, n int, idempotent bool) attempt {
+	path := req.URL.EscapedPath()
+	a := attempt{n: n}
+	resp, err := l.hc.Do(req)
+	var body []byte
+	if err == nil {
+		body, err = l.readBody(resp)
+	}
+	switch {
+	case err != nil:
+		a.err = err
+		a.retryable = ctx.Err() == nil && retryableError(idempotent, err)
+		a.fail = &RequestError{Method: req.Method, Path: path, Attempts: n, Err: unwrapURLError(err)}
+	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		if l.log.Enabled(ctx, slog.LevelDebug) {
+			l.log.DebugContext(ctx, "pagecall: attempt succeeded", "method", req.Method, "path", path, "attempt", n, "status", resp.StatusCode)
+		}
+		resp.Body = &memBody{b: body, attempts: n}
+		resp.Body.(*memBody).Reset(body)
+		resp.ContentLength = int64(len(body))
+		a.resp = resp
+	default:
+		a.retryable = retryableStatus(idempotent, resp.StatusCode)
+		if honoursRetryAfter(resp.StatusCode) {
+			a.wait, a.hasWait = ParseRetryAfter(resp.Header.Get("Retry-After"), l.now())
+		}
+		a.fail = l.scrub(newAPIError(req.Method, path, n, resp, body, l.now()))
+	}
+	return a
+}
+
+// account charges a failed attempt to the retry budget, and to the
+// client-wide pause when the server asked to wait. It reports whether the
+// budget grants a retry. The budget counts failures of the service (those
+// that would be retried were the request idempotent), whatever this method
+// allows.
+func (l *requestLoop) account(ctx context.Context, hold *budgetHold, a attempt) (granted bool) {
+	if a.err != nil && RetryableError(http.MethodGet, a.err) || a.err == nil && RetryableStatus(http.MethodGet, statusOf(a.fail)) {
+		granted = l.budget.onFailure(hold, retryCost(a.err))
+	} else if a.err == nil {
+		l.budget.onAnswer(hold) // the server is answering; this is not an outage
+	}
+	if a.hasWait {
+		l.pause.hold(ctx, l.log, a.wait, l.policy.MaxRetryAfter, a.fail)
+	}
+	return granted
+}
+
+// nextWait decides whether failed attempt a is retried, and after what
+// wait: the policy, this call's retries, the server's Retry-After, the
+// deadline and the budget may each end the call.
+func (l *requestLoop) nextWait(ctx context.Context, req *http.Request, a attempt, maxRetries int, granted bool) (time.Duration, bool) {
+	if !a.retryable || a.n > maxRetries {
+		return 0, false
+	}
+	wait := a.wait
+	if !a.hasWait {
+		wait = l.policy.Backoff(a.n)
+	}
+	debug := l.log.Enabled(ctx, slog.LevelDebug)
+	if debug {
+		l.log.DebugContext(ctx, "pagecall: attempt failed", "method", req.Method, "path", req.URL.EscapedPath(), "attempt", a.n, "error", a.fail.Error(), "wait", wait, "budget_tokens", l.budget.tokens())
+	}
+	if a.hasWait && wait > l.policy.MaxRetryAfter {
+		return 0, false
+	}
+	if deadline, ok := ctx.Deadline(); ok && l.now().Add(wait).After(deadline) {
+		return 0, false // sleeping would end in a timeout anyway: report what we have
+	}
+	if !granted {
+		if debug {
+			l.log.DebugContext(ctx, "pagecall: retry budget exhausted, not retrying", "method", req.Method, "path", req.URL.EscapedPath(), "attempt", a.n, "budget_tokens", l.budget.tokens())
+		}
+		return 0, false
+	}
+	return wait, true
+}
+
+// end records how the call ended in its ResponseInfo and returns err.
+func (l *requestLoop) end(cl *call, resp *http.Response, attempts int, err error) error {
+	if cl == nil || cl.opts.info == nil {
+		return err
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		cl.recordAPIError(apiErr)
+	} else {
+		cl.record(resp, attempts)
+	}
+	return err
+}
+
+// statusOf returns the status of an *APIError, or 0.
+func statusOf(err error) int {
+	if e, ok := err.(*APIError); ok {
+		return e.StatusCode
+	}
+	return 0
 }
 
 // scrub removes the API key from what a hostile or careless server echoed
@@ -216,17 +293,33 @@ func (l *requestLoop) scrub(e *APIError) *APIError {
 
 // memBody is a response body already read into memory: one allocation
 // where io.NopCloser(bytes.NewReader(b)) takes two. Like that pair, it has
-// WriteTo.
-type memBody struct{ bytes.Reader }
+// WriteTo. It keeps the bytes and the attempts of the call for the
+// decoding step (see parse).
+type memBody struct {
+	bytes.Reader
+	b        []byte
+	attempts int
+}
 
 // Close does nothing: there is nothing left to release.
 func (*memBody) Close() error { return nil }
 
-// withTimeout bounds ctx by the client's timeout when ctx has no deadline
-// of its own; otherwise it returns ctx and a nil cancel.
+// withTimeout bounds ctx by the call's own timeout (WithCallTimeout), which
+// a shorter deadline of ctx still beats, or else by the client's when ctx
+// has no deadline of its own. It returns a nil cancel when it added
+// nothing.
 func (l *requestLoop) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); !ok && l.timeout > 0 {
-		return context.WithTimeout(ctx, l.timeout)
+	cl := callFrom(ctx)
+	d, own := cl.timeout(l.timeout)
+	switch {
+	case own && (cl.bounded || d <= 0):
+		return ctx, nil
+	case own:
+		cl.bounded = true
+		return context.WithTimeout(ctx, d)
+	}
+	if _, ok := ctx.Deadline(); !ok && d > 0 {
+		return context.WithTimeout(ctx, d)
 	}
 	return ctx, nil
 }

@@ -75,11 +75,15 @@ func (e *argError) Unwrap() error { return e.err }
 // the SDK's type lacks is refused: it could not be sent.
 func callTail(fn any, r *request) ([]reflect.Value, error) {
 	ft := reflect.TypeOf(fn)
+	in := ft.NumIn()
+	if ft.IsVariadic() {
+		in-- // the trailing ...pagecall.CallOption
+	}
 	var tail []reflect.Value
 	for _, v := range r.path {
 		tail = append(tail, reflect.ValueOf(v))
 	}
-	for i := 2 + len(tail); i < ft.NumIn(); i++ {
+	for i := 2 + len(tail); i < in; i++ {
 		t := ft.In(i)
 		switch {
 		case t.Kind() == reflect.Pointer && strings.HasSuffix(t.Elem().Name(), "Params"):
@@ -102,8 +106,8 @@ func callTail(fn any, r *request) ([]reflect.Value, error) {
 			tail = append(tail, p.Elem())
 		}
 	}
-	if len(tail)+2 != ft.NumIn() {
-		return nil, fmt.Errorf("%s takes %d arguments after the context, the command has %d", ft, ft.NumIn()-2, len(tail))
+	if len(tail)+2 != in {
+		return nil, fmt.Errorf("%s takes %d arguments after the context, the command has %d", ft, in-2, len(tail))
 	}
 	return tail, nil
 }

@@ -38,11 +38,14 @@ type record struct {
 	Status   int    `json:"status,omitempty"` // HTTP status of the last answer, if any
 	Attempts int    `json:"attempts"`         // requests sent for the ID, retries included
 	Error    string `json:"error,omitempty"`
+	// Drift lists where the 2xx answer left the spec: the user was
+	// deleted all the same (see docs/RELIABILITY.md).
+	Drift []string `json:"drift,omitempty"`
 }
 
 // deleter is the part of *pagecall.Client that deleting needs.
 type deleter interface {
-	DeleteUser(ctx context.Context, id string) (*pagecall.User, error)
+	DeleteUser(ctx context.Context, id string, opts ...pagecall.CallOption) (*pagecall.User, error)
 }
 
 type deleteOptions struct {
@@ -340,12 +343,16 @@ func deleteOne(ctx context.Context, stop <-chan struct{}, d deleter, id string) 
 		// Stopped between handing out the job and starting it.
 		return notStarted(id)
 	}
-	var attempts int
-	_, err := d.DeleteUser(pagecall.CountAttempts(ctx, &attempts), id)
+	var info pagecall.ResponseInfo
+	_, err := d.DeleteUser(ctx, id, pagecall.WithResponseInfo(&info))
 	if err == nil {
-		return record{ID: id, Outcome: outcomeDeleted, Status: 200, Attempts: attempts}
+		r := record{ID: id, Outcome: outcomeDeleted, Status: info.StatusCode, Attempts: info.Attempts}
+		for _, fd := range info.Drift {
+			r.Drift = append(r.Drift, fd.String())
+		}
+		return r
 	}
-	r := record{ID: id, Outcome: outcomeFailed, Attempts: attempts, Error: err.Error()}
+	r := record{ID: id, Outcome: outcomeFailed, Attempts: info.Attempts, Error: err.Error()}
 	var (
 		apiErr *pagecall.APIError
 		reqErr *pagecall.RequestError

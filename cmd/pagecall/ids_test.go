@@ -79,7 +79,7 @@ type fakeDeleter struct {
 	ids []string
 }
 
-func (f *fakeDeleter) DeleteUser(_ context.Context, id string) (*pagecall.User, error) {
+func (f *fakeDeleter) DeleteUser(_ context.Context, id string, _ ...pagecall.CallOption) (*pagecall.User, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ids = append(f.ids, id)

@@ -1,0 +1,379 @@
+package pagecall
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// This file holds what the SDK does with a 2xx answer whose body does not
+// fit the model: Pagecall said the work was done, so the call succeeds with
+// every field that did fit, and the fields that did not are reported as
+// drift (ResponseInfo.Drift, a warning in the log, or with
+// WithStrictResponses an error).
+
+// FieldDrift is one place where a 2xx answer left the spec.
+type FieldDrift struct {
+	// Pointer is an RFC 6901 JSON pointer into the body, e.g.
+	// "/user/created_at"; "" is the whole body.
+	Pointer string
+	// Reason says what was there and what the model wanted, e.g. "want a
+	// date-time string, got number 1700000000".
+	Reason string
+}
+
+// String returns the pointer and the reason.
+func (d FieldDrift) String() string {
+	p := d.Pointer
+	if p == "" {
+		p = "/"
+	}
+	return p + ": " + d.Reason
+}
+
+// decodeLenient decodes data into v (a pointer) as encoding/json would,
+// except that it never stops at a field that does not fit: such a field is
+// left at its zero value and recorded as drift, and decoding goes on with
+// the rest. encoding/json already goes on past a type mismatch but reports
+// only the first; it stops at the error of a json.Unmarshaler (a
+// time.Time's, for one) and accepts null for any value. Nothing in the
+// standard library or a well-kept module decodes "what fits" and says
+// where the rest went (encoding/json/v2 is still an experiment in Go 1.26),
+// hence this walker over the model's type. It runs only on the slow path,
+// when the generated parser failed or the body holds a null.
+func decodeLenient(data []byte, v any) []FieldDrift {
+	var d lenient
+	d.value(bytes.TrimSpace(data), reflect.ValueOf(v).Elem(), "", true)
+	return d.drift
+}
+
+// lenient collects the drift of one decoding.
+type lenient struct{ drift []FieldDrift }
+
+func (d *lenient) add(ptr, format string, args ...any) {
+	d.drift = append(d.drift, FieldDrift{Pointer: ptr, Reason: fmt.Sprintf(format, args...)})
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	timeType        = reflect.TypeFor[time.Time]()
+)
+
+// value decodes raw into v at pointer ptr. required is false for a field
+// that the model marks optional (omitempty or omitzero), where null means
+// "absent".
+func (d *lenient) value(raw []byte, v reflect.Value, ptr string, required bool) {
+	if len(raw) == 0 {
+		return
+	}
+	if string(raw) == "null" {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
+		default:
+			if required {
+				d.add(ptr, "want %s, got null", describe(v.Type()))
+			}
+		}
+		return
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.value(raw, v.Elem(), ptr, true)
+		return
+	}
+	if reflect.PointerTo(v.Type()).Implements(unmarshalerType) || v.Kind() == reflect.Interface {
+		d.whole(raw, v, ptr)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.object(raw, v, ptr)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 && raw[0] == '"' {
+			d.whole(raw, v, ptr) // []byte is a base64 string
+			return
+		}
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			d.add(ptr, "want %s, got %s", describe(v.Type()), kindOf(raw))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(items), len(items))
+		for i, item := range items {
+			d.value(item, s.Index(i), ptr+"/"+strconv.Itoa(i), true)
+		}
+		v.Set(s)
+	case reflect.Map:
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil || v.Type().Key().Kind() != reflect.String {
+			d.whole(raw, v, ptr)
+			return
+		}
+		m := reflect.MakeMapWithSize(v.Type(), len(fields))
+		for k, item := range fields {
+			e := reflect.New(v.Type().Elem()).Elem()
+			d.value(item, e, ptr+"/"+escapePointer(k), true)
+			m.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)
+		}
+		v.Set(m)
+	default:
+		d.whole(raw, v, ptr)
+	}
+}
+
+// whole decodes raw into v with encoding/json, and records its error as
+// drift, leaving v at its zero value.
+func (d *lenient) whole(raw []byte, v reflect.Value, ptr string) {
+	p := reflect.New(v.Type())
+	if err := json.Unmarshal(raw, p.Interface()); err != nil {
+		d.add(ptr, "want %s, got %s", describe(v.Type()), kindOf(raw))
+		return
+	}
+	v.Set(p.Elem())
+}
+
+// object decodes a JSON object into the struct v, field by field. Members
+// the struct has no field for are ignored, as encoding/json ignores them:
+// Pagecall may add fields.
+func (d *lenient) object(raw []byte, v reflect.Value, ptr string) {
+	var fields map[string]json.RawMessage
+	if raw[0] != '{' || json.Unmarshal(raw, &fields) != nil {
+		d.add(ptr, "want an object, got %s", kindOf(raw))
+		return
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		item, ok := fields[name]
+		if !ok {
+			item, ok = foldedField(fields, name)
+		}
+		if !ok {
+			continue
+		}
+		optional := strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
+		d.value(bytes.TrimSpace(item), v.Field(i), ptr+"/"+escapePointer(name), !optional)
+	}
+}
+
+// foldedField finds a member whose name matches name case-insensitively, as
+// encoding/json matches them.
+func foldedField(fields map[string]json.RawMessage, name string) (json.RawMessage, bool) {
+	for k, v := range fields {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// escapePointer escapes a member name as one RFC 6901 reference token.
+func escapePointer(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+// describe names what a Go type wants, in the spec's words.
+func describe(t reflect.Type) string {
+	if t == timeType {
+		return "a date-time string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return describe(t.Elem())
+	}
+	return t.String()
+}
+
+// maxDriftValue bounds how much of a drifted value a reason quotes.
+const maxDriftValue = 40
+
+// kindOf names the JSON value raw holds, with a short quote of scalars.
+func kindOf(raw []byte) string {
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	quote := func(kind string) string { return kind + " " + truncate(string(raw), maxDriftValue) }
+	switch c := raw[0]; {
+	case c == '{':
+		return "an object"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return quote("string")
+	case c == 't' || c == 'f':
+		return quote("boolean")
+	case c == 'n':
+		return "null"
+	case c == '-' || c >= '0' && c <= '9':
+		return quote("number")
+	}
+	return "invalid JSON"
+}
+
+// parse turns what the generated client returned for one call into the
+// generated response type R, through the generated parser. When that
+// parser fails on the body of a 2xx JSON answer, the answer is decoded
+// leniently instead (see decodeLenient): Pagecall reported success, so the
+// call succeeds with what fitted, unless the client is strict. A body that
+// is not JSON at all, and any other body-level failure, is
+// ErrMalformedResponse in a *RequestError naming the call. It also
+// completes the call's ResponseInfo.
+func parse[R any](c *Client, cl *call, op *operation, hr *http.Response, err error, parser func(*http.Response) (R, error)) (R, error) {
+	var zero R
+	if err != nil {
+		cl.finish(c.loop.now(), nil)
+		return zero, err
+	}
+	body := bodyOf(hr)
+	resp, perr := parser(hr)
+	var drift []FieldDrift
+	switch {
+	case perr == nil && !bytes.Contains(body, nullToken):
+	case !isJSONAnswer(hr, body):
+		cl.finish(c.loop.now(), nil)
+		return zero, malformed(op, hr)
+	default:
+		resp, drift = parseLenient[R](hr, body)
+	}
+	cl.finish(c.loop.now(), drift)
+	if len(drift) > 0 {
+		c.loop.reportDrift(hr.Request.Context(), op, hr, drift)
+		if c.loop.strict {
+			return zero, driftError(op, hr, drift)
+		}
+	}
+	return resp, nil
+}
+
+// nullToken is what makes parse look closer at an answer the generated
+// parser took: encoding/json accepts null for any field, the spec does not.
+var nullToken = []byte("null")
+
+// bodyOf returns the body the request loop read into memory.
+func bodyOf(hr *http.Response) []byte {
+	if mb, ok := hr.Body.(*memBody); ok {
+		return mb.b
+	}
+	return nil
+}
+
+// attemptsOf returns how many requests the request loop sent for the call
+// that hr answers.
+func attemptsOf(hr *http.Response) int {
+	if mb, ok := hr.Body.(*memBody); ok {
+		return mb.attempts
+	}
+	return 1
+}
+
+// isJSONAnswer reports whether a 2xx answer says it is JSON and its body
+// holds one JSON value.
+func isJSONAnswer(hr *http.Response, body []byte) bool {
+	return strings.Contains(hr.Header.Get("Content-Type"), "json") && json.Valid(body)
+}
+
+// parseLenient builds the generated response type R (a pointer to a struct
+// with Body, HTTPResponse and JSON200) from a 2xx answer, decoding JSON200
+// leniently.
+func parseLenient[R any](hr *http.Response, body []byte) (R, []FieldDrift) {
+	var zero R
+	rt := reflect.TypeFor[R]()
+	if rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct {
+		return zero, []FieldDrift{{Reason: "the answer does not fit the model"}}
+	}
+	rv := reflect.New(rt.Elem())
+	s := rv.Elem()
+	if f := s.FieldByName("Body"); f.IsValid() {
+		f.Set(reflect.ValueOf(body))
+	}
+	if f := s.FieldByName("HTTPResponse"); f.IsValid() {
+		f.Set(reflect.ValueOf(hr))
+	}
+	var drift []FieldDrift
+	if f := s.FieldByName("JSON" + strconv.Itoa(hr.StatusCode)); f.IsValid() && f.Kind() == reflect.Pointer {
+		dest := reflect.New(f.Type().Elem())
+		drift = decodeLenient(body, dest.Interface())
+		f.Set(dest)
+	}
+	return rv.Interface().(R), drift
+}
+
+// driftError is what a strict client returns for a 2xx answer with drift.
+func driftError(op *operation, hr *http.Response, drift []FieldDrift) error {
+	return &RequestError{
+		Method: op.method, Path: requestPath(hr), Attempts: attemptsOf(hr), StatusCode: hr.StatusCode, Drift: drift,
+		Err: fmt.Errorf("%w: the server reported success (%d %s), but the answer left the spec at %s",
+			ErrMalformedResponse, hr.StatusCode, http.StatusText(hr.StatusCode), driftSummary(drift)),
+	}
+}
+
+// driftSummary lists the first few drifts of an answer.
+func driftSummary(drift []FieldDrift) string {
+	const most = 3
+	parts := make([]string, 0, most+1)
+	for i, d := range drift {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(drift)-most))
+			break
+		}
+		parts = append(parts, d.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// driftLog remembers which drift has been logged, so that each operation
+// and pointer is logged once per client.
+type driftLog struct{ seen sync.Map }
+
+// reportDrift logs each drift of an answer at warn level, once per
+// operation and pointer for the client.
+func (l *requestLoop) reportDrift(ctx context.Context, op *operation, hr *http.Response, drift []FieldDrift) {
+	if !l.log.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	for _, d := range drift {
+		key := op.method + " " + op.path + " " + d.Pointer
+		if _, dup := l.drift.seen.LoadOrStore(key, true); dup {
+			continue
+		}
+		l.log.WarnContext(ctx, "pagecall: the answer left the spec; the call succeeded with the fields that fit",
+			"method", op.method, "path", op.path, "status", hr.StatusCode, "pointer", d.Pointer, "reason", d.Reason)
+	}
+}

@@ -1,0 +1,190 @@
+package pagecall
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDecodeLenient: each kind of drift is left at its zero value and
+// recorded at its JSON pointer, and everything else is decoded.
+func TestDecodeLenient(t *testing.T) {
+	type inner struct {
+		A string    `json:"a"`
+		T time.Time `json:"t,omitempty,omitzero"`
+	}
+	type model struct {
+		Name   string            `json:"name"`
+		Count  *int              `json:"count,omitempty"`
+		When   time.Time         `json:"when"`
+		In     inner             `json:"in"`
+		List   []inner           `json:"list"`
+		Labels map[string]string `json:"labels,omitempty"`
+		Opt    *inner            `json:"opt,omitempty"`
+	}
+	seven := 7
+	tests := []struct {
+		name  string
+		body  string
+		want  model
+		drift []string // pointers
+	}{
+		{"fits", `{"name":"n","count":7,"when":"2024-01-02T03:04:05Z"}`,
+			model{Name: "n", Count: &seven, When: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}, nil},
+		{"number for a string", `{"name":12,"count":7}`, model{Count: &seven}, []string{"/name"}},
+		{"number for a date-time", `{"name":"n","when":1700000000}`, model{Name: "n"}, []string{"/when"}},
+		{"text for a date-time", `{"name":"n","when":"yesterday"}`, model{Name: "n"}, []string{"/when"}},
+		{"null for a required object", `{"name":"n","in":null}`, model{Name: "n"}, []string{"/in"}},
+		{"null for an optional object", `{"name":"n","opt":null}`, model{Name: "n"}, nil},
+		{"one item of a list", `{"list":[{"a":"x"},{"a":1},{"a":"z","t":"nope"}]}`,
+			model{List: []inner{{A: "x"}, {}, {A: "z"}}}, []string{"/list/1/a", "/list/2/t"}},
+		{"string for an object", `{"in":"x","name":"n"}`, model{Name: "n"}, []string{"/in"}},
+		{"unknown fields", `{"name":"n","extra":{"deep":[1]}}`, model{Name: "n"}, nil},
+		{"map value", `{"labels":{"a/b":"x","c~d":3}}`, model{Labels: map[string]string{"a/b": "x", "c~d": ""}}, []string{"/labels/c~0d"}},
+		{"not an object", `[1,2]`, model{}, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got model
+			drift := decodeLenient([]byte(tt.body), &got)
+			var ptrs []string
+			for _, d := range drift {
+				ptrs = append(ptrs, d.Pointer)
+				if d.Reason == "" {
+					t.Errorf("drift at %q has no reason", d.Pointer)
+				}
+			}
+			if !reflect.DeepEqual(ptrs, tt.drift) {
+				t.Errorf("drift at %q, want %q (%v)", ptrs, tt.drift, drift)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("decoded %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDriftedSuccessSucceeds is the issue's own case: a DELETE answered
+// 200 with a body that left the spec deleted the user, so the call
+// succeeds, once, with what fitted, and says where the answer drifted.
+func TestDriftedSuccessSucceeds(t *testing.T) {
+	tests := []struct {
+		name, body, pointer string
+		wantName            string
+	}{
+		{"epoch for a date-time", `{"user":{"user_id":"x","name":"A","created_at":1700000000}}`, "/user/created_at", "A"},
+		{"text for a date-time", `{"user":{"user_id":"x","name":"A","created_at":"yesterday"}}`, "/user/created_at", "A"},
+		{"number for a string", `{"user":{"user_id":"x","name":12}}`, "/user/name", ""},
+		{"null for the user", `{"user":null}`, "/user", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			c, mux, ts := setup(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Request-Id", "req-1")
+				writeJSON(w, tt.body)
+			})
+			var info ResponseInfo
+			for range 2 {
+				u, err := c.DeleteUser(context.Background(), "a", WithResponseInfo(&info))
+				if err != nil {
+					t.Fatalf("DeleteUser: %v; want success, the server reported it", err)
+				}
+				if tt.pointer != "/user" && (u.UserID != "x" || u.Name != tt.wantName) {
+					t.Errorf("user = %+v, want user_id x and name %q kept", u, tt.wantName)
+				}
+			}
+			if n := ts.hits.Load(); n != 2 {
+				t.Errorf("requests = %d, want one per call", n)
+			}
+			if len(info.Drift) != 1 || info.Drift[0].Pointer != tt.pointer {
+				t.Errorf("Drift = %v, want one at %s", info.Drift, tt.pointer)
+			}
+			if info.StatusCode != 200 || info.Attempts != 1 || info.RequestID != "req-1" || info.Header.Get("X-Request-Id") != "req-1" || info.Duration <= 0 {
+				t.Errorf("ResponseInfo = %+v, want status 200, 1 attempt, request id req-1, a duration", info)
+			}
+			if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "pointer="+tt.pointer) {
+				t.Errorf("log has %d warnings, want one naming %s (logged once per operation and pointer):\n%s", n, tt.pointer, logs.String())
+			}
+		})
+	}
+}
+
+// TestStrictResponses: a strict client turns drift into a typed error that
+// names the call and its 2xx status, and says the server reported success.
+func TestStrictResponses(t *testing.T) {
+	c, mux, ts := setup(t, WithStrictResponses())
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, `{"user":{"user_id":"x","created_at":1700000000}}`)
+	})
+	var info ResponseInfo
+	u, err := c.DeleteUser(context.Background(), "a", WithResponseInfo(&info))
+	var reqErr *RequestError
+	if u != nil || !errors.Is(err, ErrMalformedResponse) || !errors.As(err, &reqErr) {
+		t.Fatalf("DeleteUser = %v, %v; want a *RequestError with ErrMalformedResponse", u, err)
+	}
+	if reqErr.Method != "DELETE" || reqErr.Path != "/v1/users/a" || reqErr.StatusCode != 200 || len(reqErr.Drift) != 1 {
+		t.Errorf("RequestError = %+v, want DELETE /v1/users/a, status 200, one drift", reqErr)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "DELETE /v1/users/a") || !strings.Contains(msg, "reported success") || !strings.Contains(msg, "/user/created_at") {
+		t.Errorf("Error() = %q, want the call, that the server reported success, and the pointer", msg)
+	}
+	if n := ts.hits.Load(); n != 1 {
+		t.Errorf("requests = %d, want 1: a 2xx answer is never retried", n)
+	}
+	if len(info.Drift) != 1 {
+		t.Errorf("ResponseInfo.Drift = %v, want the drift in strict mode too", info.Drift)
+	}
+}
+
+// TestDriftInLists: a list keeps every item, the drifted one included, and
+// unknown fields or enum values are not drift.
+func TestDriftInLists(t *testing.T) {
+	c, mux, _ := setup(t)
+	mux.HandleFunc("GET /v1/users", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, `{"users":[{"user_id":"a","new_field":1},{"user_id":"b","created_at":false},{"user_id":"c","default_member_type":"superhost"}],"paging":{"offset":0,"limit":3,"total":3}}`)
+	})
+	var info ResponseInfo
+	users, paging, err := c.ListUsers(context.Background(), nil, WithResponseInfo(&info))
+	if err != nil {
+		t.Fatalf("ListUsers: %v", err)
+	}
+	if len(users) != 3 || users[1].UserID != "b" || users[2].DefaultMemberType != "superhost" || paging == nil || paging.Total != 3 {
+		t.Errorf("users = %+v, paging = %+v; want all three, the drifted one and the unknown enum value kept", users, paging)
+	}
+	if len(info.Drift) != 1 || info.Drift[0].Pointer != "/users/1/created_at" {
+		t.Errorf("Drift = %v, want only /users/1/created_at", info.Drift)
+	}
+}
+
+// TestResponseInfoOnFailure: the info is filled when the call fails too,
+// and describes the last answer and every attempt.
+func TestResponseInfoOnFailure(t *testing.T) {
+	c, mux, _ := setup(t)
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "r-503")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	var info ResponseInfo
+	_, err := c.GetUser(context.Background(), "a", WithResponseInfo(&info))
+	if err == nil {
+		t.Fatal("GetUser succeeded against a 503")
+	}
+	if info.StatusCode != 503 || info.Attempts != 3 || info.RequestID != "r-503" || info.Duration <= 0 {
+		t.Errorf("ResponseInfo = %+v, want status 503 after 3 attempts with its request id and a duration", info)
+	}
+	info = ResponseInfo{StatusCode: 1}
+	if _, err := c.GetUser(context.Background(), "..", WithResponseInfo(&info)); !errors.Is(err, ErrInvalidPathParam) {
+		t.Fatalf("err = %v, want ErrInvalidPathParam", err)
+	}
+	if info.StatusCode != 0 || info.Attempts != 0 {
+		t.Errorf("ResponseInfo = %+v after a refused call, want it zero", info)
+	}
+}
