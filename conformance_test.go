@@ -171,6 +171,10 @@ func checkSeq(t *testing.T, ctx context.Context, seq reflect.Value, ex pagecallt
 	}
 }
 
+// handWritten are the methods of Client that take a context but belong to
+// no operation of the spec.
+var handWritten = map[string]bool{"Do": true}
+
 // Ensure the table covers every method: a generated method missing from it
 // would go untested.
 func TestConformanceTableIsComplete(t *testing.T) {
@@ -184,7 +188,7 @@ func TestConformanceTableIsComplete(t *testing.T) {
 		name := strings.TrimSuffix(m.Name, "Seq")
 		in := m.Type
 		// Generated methods take a context first and return an error last.
-		if in.NumIn() < 2 || in.In(1) != reflect.TypeFor[context.Context]() || name != m.Name {
+		if in.NumIn() < 2 || in.In(1) != reflect.TypeFor[context.Context]() || name != m.Name || handWritten[name] {
 			continue
 		}
 		if !listed[name] {

@@ -1,0 +1,126 @@
+package pagecall
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+)
+
+// TestDoReachesAnUnlistedPath: Do sends through the request loop: the key,
+// retries by method, the decoded answer and ResponseInfo.
+func TestDoReachesAnUnlistedPath(t *testing.T) {
+	c, mux, ts := setup(t)
+	var n atomic.Int64
+	mux.HandleFunc("GET /v1/rooms/r%201/actions", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+testKey {
+			t.Errorf("Authorization = %q, want the key", r.Header.Get("Authorization"))
+		}
+		if r.URL.Query().Get("kind") != "a b" || r.ContentLength != 0 || r.Header.Get("Content-Type") != "" {
+			t.Errorf("query %q, content length %d, type %q: want the query and no body", r.URL.RawQuery, r.ContentLength, r.Header.Get("Content-Type"))
+		}
+		if n.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		writeJSON(w, `{"actions":[{"name":"draw"}]}`)
+	})
+	var out struct {
+		Actions []struct {
+			Name string `json:"name"`
+		} `json:"actions"`
+	}
+	var info ResponseInfo
+	if err := c.Do(context.Background(), http.MethodGet, "/rooms/r%201/actions?kind=a+b", nil, &out, WithResponseInfo(&info)); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if len(out.Actions) != 1 || out.Actions[0].Name != "draw" {
+		t.Errorf("out = %+v, want the decoded answer", out)
+	}
+	if ts.hits.Load() != 2 || info.Attempts != 2 || info.StatusCode != 200 {
+		t.Errorf("requests = %d, info = %+v; want a GET retried once after the 503", ts.hits.Load(), info)
+	}
+}
+
+// TestDoRetriesByMethod: a POST is not replayed after a 502 unless the call
+// says it is idempotent; a non-2xx answer is a *APIError; the body is JSON.
+func TestDoRetriesByMethod(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts []CallOption
+		want int64
+	}{{"post", nil, 1}, {"idempotent post", []CallOption{WithIdempotent()}, 3}} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, ts := setup(t)
+			mux.HandleFunc("POST /v1/sessions/actions", func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				if string(b) != `{"type":"x"}` || r.Header.Get("Content-Type") != "application/json" {
+					t.Errorf("body %s (%s), want the JSON", b, r.Header.Get("Content-Type"))
+				}
+				w.WriteHeader(http.StatusBadGateway)
+			})
+			err := c.Do(context.Background(), http.MethodPost, "/sessions/actions", map[string]string{"type": "x"}, nil, tt.opts...)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadGateway || apiErr.Path != "/v1/sessions/actions" {
+				t.Fatalf("err = %v, want a *APIError for POST /v1/sessions/actions", err)
+			}
+			if n := ts.hits.Load(); n != tt.want {
+				t.Errorf("requests = %d, want %d", n, tt.want)
+			}
+		})
+	}
+}
+
+// TestDoRefusesPathsOutsideTheBaseURL: nothing is sent for a path that
+// could leave the base URL.
+func TestDoRefusesPathsOutsideTheBaseURL(t *testing.T) {
+	c, mux, ts := setup(t)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{}`) })
+	for _, p := range []string{
+		"https://elsewhere/x", "/../x", "//elsewhere/x", "x", "", "/a/%2e%2e/x", "/a/./x", "/x?next=/../admin",
+		"/x\\..\\y", "/x#frag", "http://127.0.0.1/v1/x",
+	} {
+		err := c.Do(context.Background(), http.MethodGet, p, nil, nil)
+		var reqErr *RequestError
+		if !errors.Is(err, ErrOutsideBaseURL) || !errors.As(err, &reqErr) {
+			t.Errorf("Do(%q): err = %v, want a *RequestError with ErrOutsideBaseURL", p, err)
+		}
+	}
+	if n := ts.hits.Load(); n != 0 {
+		t.Errorf("%d requests were sent for refused paths", n)
+	}
+	if err := c.Do(context.Background(), "GET /x", "/x", nil, nil); !errors.Is(err, ErrInvalidHeader) {
+		t.Errorf("a method with a space: err = %v, want ErrInvalidHeader", err)
+	}
+	var notPointer struct{}
+	if err := c.Do(context.Background(), http.MethodGet, "/x", nil, notPointer); err == nil {
+		t.Error("Do decoded into a non-pointer")
+	}
+}
+
+// TestDoDrift: an answer that does not fit out succeeds with what fitted,
+// and a strict client refuses it.
+func TestDoDrift(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		var opts []Option
+		if strict {
+			opts = append(opts, WithStrictResponses())
+		}
+		c, mux, _ := setup(t, opts...)
+		mux.HandleFunc("/v1/things", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"a":"x","b":"not a number"}`) })
+		var out struct {
+			A string `json:"a"`
+			B int    `json:"b"`
+		}
+		var info ResponseInfo
+		err := c.Do(context.Background(), http.MethodGet, "/things", nil, &out, WithResponseInfo(&info))
+		if strict != errors.Is(err, ErrMalformedResponse) {
+			t.Errorf("strict=%v: err = %v", strict, err)
+		}
+		if !strict && (out.A != "x" || len(info.Drift) != 1 || info.Drift[0].Pointer != "/b") {
+			t.Errorf("out = %+v, drift = %v; want a kept and drift at /b", out, info.Drift)
+		}
+	}
+}
