@@ -1,3 +1,7 @@
+// These tests use the checked-in spec's own operations.
+
+//go:build !anyspec
+
 package pagecall
 
 import (

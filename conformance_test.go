@@ -73,10 +73,20 @@ func TestConformance(t *testing.T) {
 // callWithExample calls the method expression fn on c with ctx, the
 // example's path values, its body decoded into the method's body type and
 // its query decoded into the method's params type, and returns the results.
-func callWithExample(t *testing.T, ctx context.Context, c *Client, fn any, ex pagecalltest.Example) []reflect.Value {
+func callWithExample(t *testing.T, ctx context.Context, c *Client, fn any, ex pagecalltest.Example, opts ...CallOption) []reflect.Value {
 	t.Helper()
 	fv := reflect.ValueOf(fn)
-	ft := fv.Type()
+	args := argsFor(t, ctx, c, fv.Type(), ex)
+	for _, o := range opts {
+		args = append(args, reflect.ValueOf(o))
+	}
+	return fv.Call(args)
+}
+
+// argsFor builds the arguments of a method expression of type ft from the
+// example, as callWithExample describes, without the call options.
+func argsFor(t *testing.T, ctx context.Context, c *Client, ft reflect.Type, ex pagecalltest.Example) []reflect.Value {
+	t.Helper()
 	args := []reflect.Value{reflect.ValueOf(c), reflect.ValueOf(ctx)}
 	for _, v := range ex.PathValues {
 		args = append(args, reflect.ValueOf(v))
@@ -107,7 +117,7 @@ func callWithExample(t *testing.T, ctx context.Context, c *Client, fn any, ex pa
 	if len(args) != nin {
 		t.Fatalf("%s takes %d arguments, the example gives %d", ft, nin, len(args))
 	}
-	return fv.Call(args)
+	return args
 }
 
 // fixedArgs is the number of arguments of ft before its trailing

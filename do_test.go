@@ -1,3 +1,7 @@
+// These tests share helpers with the checked-in spec's tests.
+
+//go:build !anyspec
+
 package pagecall
 
 import (

@@ -85,10 +85,14 @@ func (d *lenient) value(raw []byte, v reflect.Value, ptr string, required bool) 
 		return
 	}
 	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			v.Set(reflect.New(v.Type().Elem()))
+		// An optional value that did not fit at all stays absent (nil);
+		// one that fitted in part keeps what fitted.
+		e := reflect.New(v.Type().Elem())
+		before := len(d.drift)
+		d.value(raw, e.Elem(), ptr, true)
+		if len(d.drift) == before || d.drift[before].Pointer != ptr {
+			v.Set(e)
 		}
-		d.value(raw, v.Elem(), ptr, true)
 		return
 	}
 	if reflect.PointerTo(v.Type()).Implements(unmarshalerType) || v.Kind() == reflect.Interface {

@@ -1,3 +1,8 @@
+// These tests use the checked-in spec's own operations and fields; the
+// version-independent drift tests are in drift_table_test.go.
+
+//go:build !anyspec
+
 package pagecall
 
 import (
@@ -6,69 +11,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
-	"time"
 )
-
-// TestDecodeLenient: each kind of drift is left at its zero value and
-// recorded at its JSON pointer, and everything else is decoded.
-func TestDecodeLenient(t *testing.T) {
-	type inner struct {
-		A string    `json:"a"`
-		T time.Time `json:"t,omitempty,omitzero"`
-	}
-	type model struct {
-		Name   string            `json:"name"`
-		Count  *int              `json:"count,omitempty"`
-		When   time.Time         `json:"when"`
-		In     inner             `json:"in"`
-		List   []inner           `json:"list"`
-		Labels map[string]string `json:"labels,omitempty"`
-		Opt    *inner            `json:"opt,omitempty"`
-	}
-	seven := 7
-	tests := []struct {
-		name  string
-		body  string
-		want  model
-		drift []string // pointers
-	}{
-		{"fits", `{"name":"n","count":7,"when":"2024-01-02T03:04:05Z"}`,
-			model{Name: "n", Count: &seven, When: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}, nil},
-		{"number for a string", `{"name":12,"count":7}`, model{Count: &seven}, []string{"/name"}},
-		{"number for a date-time", `{"name":"n","when":1700000000}`, model{Name: "n"}, []string{"/when"}},
-		{"text for a date-time", `{"name":"n","when":"yesterday"}`, model{Name: "n"}, []string{"/when"}},
-		{"null for a required object", `{"name":"n","in":null}`, model{Name: "n"}, []string{"/in"}},
-		{"null for an optional object", `{"name":"n","opt":null}`, model{Name: "n"}, nil},
-		{"one item of a list", `{"list":[{"a":"x"},{"a":1},{"a":"z","t":"nope"}]}`,
-			model{List: []inner{{A: "x"}, {}, {A: "z"}}}, []string{"/list/1/a", "/list/2/t"}},
-		{"string for an object", `{"in":"x","name":"n"}`, model{Name: "n"}, []string{"/in"}},
-		{"unknown fields", `{"name":"n","extra":{"deep":[1]}}`, model{Name: "n"}, nil},
-		{"map value", `{"labels":{"a/b":"x","c~d":3}}`, model{Labels: map[string]string{"a/b": "x", "c~d": ""}}, []string{"/labels/c~0d"}},
-		{"not an object", `[1,2]`, model{}, []string{""}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got model
-			drift := decodeLenient([]byte(tt.body), &got)
-			var ptrs []string
-			for _, d := range drift {
-				ptrs = append(ptrs, d.Pointer)
-				if d.Reason == "" {
-					t.Errorf("drift at %q has no reason", d.Pointer)
-				}
-			}
-			if !reflect.DeepEqual(ptrs, tt.drift) {
-				t.Errorf("drift at %q, want %q (%v)", ptrs, tt.drift, drift)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("decoded %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-}
 
 // TestDriftedSuccessSucceeds is the issue's own case: a DELETE answered
 // 200 with a body that left the spec deleted the user, so the call
