@@ -101,6 +101,7 @@ func (f *clientFlags) newClient(e *env, log *slog.Logger, extra ...pagecall.Opti
 		pagecall.WithTimeout(f.timeout),
 		pagecall.WithMaxRetries(f.maxRetries),
 		pagecall.WithLogger(log),
+		pagecall.WithUserAgent(userAgentProduct()),
 	}
 	if base != "" {
 		opts = append(opts, pagecall.WithBaseURL(base))

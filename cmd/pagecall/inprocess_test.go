@@ -65,3 +65,19 @@ func TestVerboseHidesProgressBar(t *testing.T) {
 		t.Errorf("progress bar shown with --verbose: %q", stderr)
 	}
 }
+
+// TestCLIUserAgent: the CLI names itself in front of the SDK's token.
+func TestCLIUserAgent(t *testing.T) {
+	t.Parallel()
+	srv := newMock(t, "a")
+	if code, _, stderr := runInProcess(t, srv, false, "users", "delete", "a"); code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1", len(reqs))
+	}
+	if ua := reqs[0].Header.Get("User-Agent"); !regexp.MustCompile(`^pagecall-cli/\S+ pagecall-go/\S+ \(\w+/\w+; go[^)]*\)$`).MatchString(ua) {
+		t.Errorf("User-Agent = %q, want pagecall-cli/<version> pagecall-go/<version> (<os>/<arch>; <go>)", ua)
+	}
+}

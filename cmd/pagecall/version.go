@@ -55,6 +55,13 @@ func versionString() string {
 	return "pagecall " + describeBuild(bi, ok, stamp{version, commit, date}).Version
 }
 
+// userAgentProduct is the CLI's product token, which the SDK puts in front
+// of its own in every request's User-Agent: pagecall-cli/<version>.
+func userAgentProduct() string {
+	bi, ok := debug.ReadBuildInfo()
+	return "pagecall-cli/" + describeBuild(bi, ok, stamp{version, commit, date}).Version
+}
+
 // stamp is what a release build sets with -ldflags -X.
 type stamp struct{ Version, Commit, Date string }
 
