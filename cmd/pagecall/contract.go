@@ -134,6 +134,7 @@ type contractRun struct {
 	called   map[string]int // answers per operation
 	failures []string       // calls that got no answer worth checking
 	skipped  []string
+	removed  []string // what --write created and removed
 }
 
 // runContractCheck is "pagecall contract check".
@@ -351,7 +352,7 @@ func (r *contractRun) check(op cliOperation, status int, contentType string, bod
 	}
 	for _, i := range theirs {
 		if !inMine[i.key()] {
-			r.add(op, status, i, verdictConfirmed, "against the published spec "+i.problem+"; the overlay's fix accepts it")
+			r.add(op, status, i, verdictConfirmed, "published spec: "+i.problem+" (the overlay's fix accepts the answer)")
 		}
 	}
 }
@@ -523,6 +524,9 @@ func (r *contractRun) summary(o *contractOptions, leftovers []string) int {
 	}
 	for _, f := range r.failures {
 		fmt.Fprintf(w, "  failed: %s\n", f)
+	}
+	if len(r.removed) > 0 {
+		fmt.Fprintf(w, "  removed what --write created: %s\n", strings.Join(r.removed, ", "))
 	}
 	for _, l := range leftovers {
 		fmt.Fprintf(w, "  NOT REMOVED: %s\n", l)

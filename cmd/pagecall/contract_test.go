@@ -195,3 +195,89 @@ func TestContractCheckUsage(t *testing.T) {
 		t.Errorf("usage errors sent %d requests", n)
 	}
 }
+
+// contractObjects returns the users and rooms in srv that a contract check
+// run created (their ID or name has its prefix).
+func contractObjects(srv *pagecalltest.Server) []string {
+	var out []string
+	for _, id := range srv.UserIDs() {
+		if strings.HasPrefix(id, contractPrefix) {
+			out = append(out, "user "+id)
+		}
+	}
+	for _, id := range srv.RoomIDs() {
+		if room, _ := srv.Room(id); strings.HasPrefix(room["name"].(string), contractPrefix) {
+			out = append(out, "room "+id)
+		}
+	}
+	return out
+}
+
+// TestContractWriteCleansUp: --write removes every object it created,
+// after a clean run and after a failure halfway (injected with the mock's
+// faults), including a room whose create answer was lost; what it cannot
+// remove is listed, and nothing it did not create is touched.
+func TestContractWriteCleansUp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		fault  *pagecalltest.Fault
+		code   int
+		stderr string
+		left   int // objects left behind
+	}{
+		{name: "clean", code: exitOK},
+		{name: "member refused halfway", fault: &pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Status: 400},
+			code: exitFailure, stderr: "failed: CreateMember"},
+		{name: "room created, answer lost", fault: &pagecalltest.Fault{Route: "POST /rooms", Truncate: true},
+			code: exitFailure, stderr: "failed: CreateRoom"},
+		{name: "user not removable", fault: &pagecalltest.Fault{Route: "DELETE /users/{user_id}", Status: 500, Count: 1 << 20},
+			code: exitFailure, stderr: "NOT REMOVED: user " + contractPrefix, left: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := pagecalltest.NewTestServer(t)
+			srv.AddUser("someone-else", nil)
+			before := map[string]bool{}
+			for _, id := range srv.RoomIDs() {
+				before[id] = true
+			}
+			if tt.fault != nil {
+				srv.Inject(*tt.fault)
+			}
+			code, _, stderr := runInProcess(t, srv, false, "contract", "check", "--write", "--format", "jsonl", "--max-retries", "0")
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d; stderr lacks %q:\n%s", code, tt.code, tt.stderr, stderr)
+			}
+			for _, r := range srv.Requests() {
+				t.Logf("%s %s?%s -> %d", r.Method, r.Path, r.RawQuery, r.Status)
+			}
+			if left := contractObjects(srv); len(left) != tt.left {
+				t.Errorf("left behind: %v, want %d", left, tt.left)
+			}
+			// Nothing it did not create was changed or deleted.
+			if !srv.UserExists("someone-else") || !srv.UserExists("external_user_102932") {
+				t.Error("a user the check did not create is gone")
+			}
+			for _, r := range srv.Requests() {
+				if r.Method == "GET" {
+					continue
+				}
+				if !strings.Contains(r.Path, contractPrefix) && !strings.Contains(string(r.Body), contractPrefix) && before[pathRoom(r.Path)] {
+					t.Errorf("%s %s touched an object the check did not create", r.Method, r.Path)
+				}
+			}
+		})
+	}
+}
+
+// pathRoom returns the room ID of a /v1/rooms/ID... path, or "".
+func pathRoom(path string) string {
+	rest, ok := strings.CutPrefix(path, "/v1/rooms/")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	return id
+}

@@ -138,6 +138,7 @@ func (w *contractWriter) remove(ctx context.Context, deleteOp, getOp string, o *
 	}
 	a := r.call(ctx, deleteOp, []string{o.id}, nil)
 	if a.ok() {
+		r.removed = append(r.removed, strings.ToLower(strings.TrimPrefix(getOp, "Get"))+" "+o.id)
 		return true
 	}
 	if a.err != nil && a.status == 0 && ctx.Err() != nil {
