@@ -135,6 +135,9 @@ type contractRun struct {
 	failures []string       // calls that got no answer worth checking
 	skipped  []string
 	removed  []string // what --write created and removed
+	// seen holds, by schema location in the spec with the overlay, the
+	// OpenAPI types of the values answers held there.
+	seen map[string]map[string]bool
 }
 
 // runContractCheck is "pagecall contract check".
@@ -162,7 +165,7 @@ func runContractCheck(ctx context.Context, e *env, o *contractOptions) error {
 		return err
 	}
 	r := &contractRun{e: e, c: c, overlaid: overlaid, published: published, ops: map[string]cliOperation{},
-		findings: map[string]*finding{}, called: map[string]int{}}
+		findings: map[string]*finding{}, called: map[string]int{}, seen: map[string]map[string]bool{}}
 	for _, op := range cliOperations {
 		r.ops[op.operationID] = op
 	}
@@ -197,7 +200,7 @@ func runContractCheck(ctx context.Context, e *env, o *contractOptions) error {
 		return withCode(exitFailure, err)
 	}
 	if o.suggest != "" {
-		if err := writeSuggestions(o.suggest, r.sorted()); err != nil {
+		if err := writeSuggestions(o.suggest, r.sorted(), r.seen); err != nil {
 			return withCode(exitFailure, err)
 		}
 	}
@@ -328,11 +331,16 @@ func (r *contractRun) must(opID string, a answer) bool {
 func (r *contractRun) check(op cliOperation, status int, contentType string, body []byte) {
 	r.answers++
 	r.called[op.operationID]++
-	mine, _ := checkAnswer(r.overlaid, op.method, op.path, status, contentType, body)
+	mine, _ := checkAnswer(r.overlaid, op.method, op.path, status, contentType, body, func(loc string, v any) {
+		if r.seen[loc] == nil {
+			r.seen[loc] = map[string]bool{}
+		}
+		r.seen[loc][openAPIType(v)] = true
+	})
 	var theirs []issue
 	comparable := false
 	if r.published != nil {
-		theirs, comparable = checkAnswer(r.published, op.method, op.path, status, contentType, body)
+		theirs, comparable = checkAnswer(r.published, op.method, op.path, status, contentType, body, nil)
 	}
 	inTheirs := map[string]bool{}
 	for _, i := range theirs {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
 )
 
@@ -31,8 +32,10 @@ type overlayDocument struct {
 
 // suggest returns the overlay actions that make the spec accept what f
 // observed, each with its why; none for a finding that is not new drift or
-// undocumented, or that no action can fix (a body that is not JSON).
-func suggest(f *finding) []overlayAction {
+// undocumented, or that no action can fix (a body that is not JSON). seen
+// holds the types observed at each schema location: where answers held
+// both the declared type and another, a retyped schema accepts either.
+func suggest(f *finding, seen map[string]map[string]bool) []overlayAction {
 	if !f.isNew() && f.Verdict != verdictUndocumented {
 		return nil
 	}
@@ -56,6 +59,13 @@ func suggest(f *finding) []overlayAction {
 		update := map[string]any{"type": t}
 		if t == "array" {
 			update["items"] = map[string]any{}
+		}
+		if old := declaredBranch(i.declared); old != nil && seen[i.schema][old["type"].(string)] {
+			// Other answers held the declared type here: accept both.
+			out = append(out, overlayAction{Target: i.schema + ".type", Description: why + " Other answers fit the declared type: the type moves into anyOf.", Remove: true})
+			out = append(out, overlayAction{Target: i.schema, Description: why + fmt.Sprintf(" The API sends %s here and %s elsewhere.", t, old["type"]),
+				Update: map[string]any{"anyOf": []any{old, update}}})
+			return out
 		}
 		out = append(out, overlayAction{Target: i.schema, Description: why + fmt.Sprintf(" The API sends %s.", t), Update: update})
 	case driftNull:
@@ -94,22 +104,22 @@ func suggest(f *finding) []overlayAction {
 
 // writeSuggestions writes the overlay actions that the findings suggest to
 // path, one action per target and change.
-func writeSuggestions(path string, found []*finding) error {
+func writeSuggestions(path string, found []*finding, seen map[string]map[string]bool) error {
 	doc := overlayDocument{Overlay: "1.1.0"}
 	doc.Info.Title = "Overlay actions suggested by pagecall contract check"
 	doc.Info.Version = time.Now().UTC().Format("2006-01-02")
-	seen := map[string]bool{}
+	done := map[string]bool{}
 	for _, f := range found {
-		for _, a := range suggest(f) {
+		for _, a := range suggest(f, seen) {
 			key, _ := yaml.Marshal(struct {
 				T string
 				U any
 				R bool
 			}{a.Target, a.Update, a.Remove})
-			if seen[string(key)] {
+			if done[string(key)] {
 				continue
 			}
-			seen[string(key)] = true
+			done[string(key)] = true
 			doc.Actions = append(doc.Actions, a)
 		}
 	}
@@ -129,4 +139,20 @@ func writeSuggestions(path string, found []*finding) error {
 		return fmt.Errorf("--suggest-overlay: %w", err)
 	}
 	return nil
+}
+
+// declaredBranch is the declared type of s as an anyOf branch (its type,
+// format and enum), nil if s declares no single type.
+func declaredBranch(s *openapi3.Schema) map[string]any {
+	if s == nil || s.Type == nil || len(s.Type.Slice()) != 1 {
+		return nil
+	}
+	b := map[string]any{"type": s.Type.Slice()[0]}
+	if s.Format != "" {
+		b["format"] = s.Format
+	}
+	if len(s.Enum) > 0 {
+		b["enum"] = s.Enum
+	}
+	return b
 }

@@ -132,14 +132,15 @@ func TestContractCheckConfirmsTheOverlay(t *testing.T) {
 func TestContractSuggestLoop(t *testing.T) {
 	t.Parallel()
 	srv := pagecalltest.NewTestServer(t)
-	// Drift as a real API would drift: the same in every answer that
-	// carries the field ("" is every operation).
+	// One operation drifts where the others keep to the spec: GetUser's
+	// created_at is a number while ListUsers' is still a string, so the
+	// suggestion must accept both.
 	plant(t, srv,
-		":/user/created_at:retype", ":/users/*/created_at:retype",
-		":/members/*/user_id:remove",
-		":/users/*/name:null", ":/user/name:null",
-		":/room/type:enum", ":/rooms/*/type:enum",
-		":/rooms/*/x_new:extra", ":/room/x_new:extra",
+		"GetUser:/user/created_at:retype",
+		"ListMembers:/members/*/user_id:remove",
+		"ListUsers:/users/*/name:null",
+		"GetRoom:/room/type:enum",
+		"ListRooms:/rooms/*/x_new:extra",
 	)
 	file := filepath.Join(t.TempDir(), "suggested.yaml")
 	code, stdout, stderr := runInProcess(t, srv, false, "contract", "check", "--write", "--format", "jsonl", "--suggest-overlay", file)
@@ -156,6 +157,9 @@ func TestContractSuggestLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("suggested:\n%s", suggested)
+	if !strings.Contains(string(suggested), "anyOf:") {
+		t.Errorf("created_at held a string and a number: the suggestion should accept both:\n%s", suggested)
+	}
 	if strings.Count(string(suggested), "description:") < 5 {
 		t.Errorf("each action needs its why:\n%s", suggested)
 	}

@@ -69,7 +69,10 @@ func (i issue) key() string { return i.kind + " " + i.pointer }
 // checkAnswer returns every way an answer (status, Content-Type and body)
 // to the operation method path leaves doc, sorted by pointer. ok is false
 // if doc has no such operation.
-func checkAnswer(doc *openapi3.T, method, path string, status int, contentType string, body []byte) (issues []issue, ok bool) {
+//
+// note, if not nil, is called with the location of the schema of every
+// value the body holds (where the schema declares it) and the value.
+func checkAnswer(doc *openapi3.T, method, path string, status int, contentType string, body []byte, note func(loc string, v any)) (issues []issue, ok bool) {
 	item := doc.Paths.Value(path)
 	if item == nil || item.GetOperation(method) == nil {
 		return nil, false
@@ -97,7 +100,7 @@ func checkAnswer(doc *openapi3.T, method, path string, status int, contentType s
 	for _, se := range schemaErrors(err) {
 		issues = append(issues, describeSchemaError(se, v, mt.Schema, loc))
 	}
-	issues = append(issues, extras(mt.Schema, loc, v, "")...)
+	issues = append(issues, extras(mt.Schema, loc, v, "", note)...)
 	slices.SortFunc(issues, func(a, b issue) int { return strings.Compare(a.pointer+a.kind, b.pointer+b.kind) })
 	return slices.CompactFunc(issues, func(a, b issue) bool { return a.key() == b.key() }), true
 }
@@ -204,12 +207,15 @@ func describeSchemaError(se *openapi3.SchemaError, body any, root *openapi3.Sche
 // schemas that declare properties and leave additionalProperties open
 // (kin-openapi reports those closed as errors). A free-form object (no
 // properties declared) has no extras.
-func extras(ref *openapi3.SchemaRef, loc string, v any, ptr string) []issue {
+func extras(ref *openapi3.SchemaRef, loc string, v any, ptr string, note func(loc string, v any)) []issue {
 	if ref == nil || ref.Value == nil {
 		return nil
 	}
 	s := ref.Value
 	loc = refLocation(ref, loc)
+	if note != nil {
+		note(loc, v)
+	}
 	var out []issue
 	switch val := v.(type) {
 	case map[string]any:
@@ -217,7 +223,7 @@ func extras(ref *openapi3.SchemaRef, loc string, v any, ptr string) []issue {
 		for _, name := range slices.Sorted(maps.Keys(val)) {
 			p := escapeToken(name)
 			if prop := s.Properties[name]; prop != nil {
-				out = append(out, extras(prop, loc+".properties["+quote(name)+"]", val[name], ptr+"/"+p)...)
+				out = append(out, extras(prop, loc+".properties["+quote(name)+"]", val[name], ptr+"/"+p, note)...)
 				continue
 			}
 			if len(s.Properties) == 0 || closed {
@@ -228,7 +234,7 @@ func extras(ref *openapi3.SchemaRef, loc string, v any, ptr string) []issue {
 		}
 	case []any:
 		for _, item := range val {
-			out = append(out, extras(s.Items, loc+".items", item, ptr+"/*")...)
+			out = append(out, extras(s.Items, loc+".items", item, ptr+"/*", note)...)
 		}
 	}
 	return out
