@@ -60,7 +60,8 @@ objects it creates itself, named ` + contractPrefix + `<random>; it removes
 them all at the end, also after a failure, a timeout or Ctrl-C, and lists
 anything it could not remove. It never changes an object it did not create.
 
-Each finding is one line: operation (operationId), method, path
+Each finding is one line: operation (the operationId, spelt as the SDK's
+method: GetUser), method, path
 (template), status, pointer (RFC 6901 into the body, * for every item of a
 list), kind, verdict and problem. No value from an answer is printed, except
 an unknown enum value in a suggested overlay. Verdicts:
@@ -351,7 +352,7 @@ func (r *contractRun) check(op cliOperation, status int, contentType string, bod
 		inMine[i.key()] = true
 		verdict := verdictDrift
 		switch {
-		case i.kind == driftExtra && strings.Contains(i.problem, "allows other properties"):
+		case i.allowed:
 			verdict = verdictUndocumented
 		case comparable && !inTheirs[i.key()]:
 			verdict = verdictRefuted

@@ -190,6 +190,8 @@ func TestContractCheckUsage(t *testing.T) {
 		{"contract", "check", "--overlay", "/nonexistent/overlay.yaml"},
 		{"contract", "check", "--cleanup-timeout", "0s"},
 		{"contract", "check", "extra-arg"},
+		{"mock", "--addr", "127.0.0.1:0", "--drift", "GetUser:/user/created_at:melt"},
+		{"mock", "--addr", "127.0.0.1:0", "--drift", "GetUser"},
 	} {
 		if code, _, stderr := runInProcess(t, srv, false, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr)

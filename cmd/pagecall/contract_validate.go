@@ -61,6 +61,8 @@ type issue struct {
 	observed any
 	// declared is the schema at fault, to describe it.
 	declared *openapi3.Schema
+	// allowed: an extra property that the schema does not forbid.
+	allowed bool
 }
 
 // key identifies an issue across the two documents.
@@ -229,7 +231,7 @@ func extras(ref *openapi3.SchemaRef, loc string, v any, ptr string, note func(lo
 			if len(s.Properties) == 0 || closed {
 				continue
 			}
-			out = append(out, issue{kind: driftExtra, pointer: ptr + "/" + p, schema: loc, parent: loc, observed: val[name],
+			out = append(out, issue{kind: driftExtra, pointer: ptr + "/" + p, schema: loc, parent: loc, observed: val[name], allowed: true,
 				problem: fmt.Sprintf("is not declared (%s); the schema allows other properties", jsonKind(val[name]))})
 		}
 	case []any:

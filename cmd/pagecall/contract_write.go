@@ -130,12 +130,11 @@ func (w *contractWriter) cleanup(ctx context.Context) (leftovers []string) {
 	return leftovers
 }
 
-// remove deletes one object and reports whether it is gone.
+// remove deletes one object and reports whether it is gone. Only objects
+// this run created reach it: users by their prefixed ID, rooms by the ID
+// their create answered (or, for a lost answer, their prefixed name).
 func (w *contractWriter) remove(ctx context.Context, deleteOp, getOp string, o *createdObject) bool {
 	r := w.run
-	if !strings.HasPrefix(o.id, contractPrefix) && !o.confirmed {
-		return true // never touch what this run did not create
-	}
 	a := r.call(ctx, deleteOp, []string{o.id}, nil)
 	if a.ok() {
 		r.removed = append(r.removed, strings.ToLower(strings.TrimPrefix(getOp, "Get"))+" "+o.id)
