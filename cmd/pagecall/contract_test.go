@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/pplink/pagecall-go/api"
@@ -228,6 +229,7 @@ func TestContractWriteCleansUp(t *testing.T) {
 	tests := []struct {
 		name   string
 		fault  *pagecalltest.Fault
+		args   []string
 		code   int
 		stderr string
 		left   int // objects left behind
@@ -235,6 +237,8 @@ func TestContractWriteCleansUp(t *testing.T) {
 		{name: "clean", code: exitOK},
 		{name: "member refused halfway", fault: &pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Status: 400},
 			code: exitFailure, stderr: "failed: CreateMember"},
+		{name: "timeout halfway", fault: &pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Delay: 10 * time.Second},
+			args: []string{"--timeout", "300ms"}, code: exitFailure, stderr: "failed: CreateMember"},
 		{name: "room created, answer lost", fault: &pagecalltest.Fault{Route: "POST /rooms", Truncate: true},
 			code: exitFailure, stderr: "failed: CreateRoom"},
 		{name: "user not removable", fault: &pagecalltest.Fault{Route: "DELETE /users/{user_id}", Status: 500, Count: 1 << 20},
@@ -252,7 +256,8 @@ func TestContractWriteCleansUp(t *testing.T) {
 			if tt.fault != nil {
 				srv.Inject(*tt.fault)
 			}
-			code, _, stderr := runInProcess(t, srv, false, "contract", "check", "--write", "--format", "jsonl", "--max-retries", "0")
+			args := append([]string{"contract", "check", "--write", "--format", "jsonl", "--max-retries", "0"}, tt.args...)
+			code, _, stderr := runInProcess(t, srv, false, args...)
 			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("exit %d, want %d; stderr lacks %q:\n%s", code, tt.code, tt.stderr, stderr)
 			}
@@ -286,4 +291,39 @@ func pathRoom(path string) string {
 	}
 	id, _, _ := strings.Cut(rest, "/")
 	return id
+}
+
+// TestCheckAnswerKinds covers the kinds of drift that the mock does not
+// plant: an undeclared status, a body that is not JSON, a bad date-time.
+func TestCheckAnswerKinds(t *testing.T) {
+	t.Parallel()
+	doc, _, err := contractDocuments(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		status      int
+		contentType string
+		body        string
+		kind        string
+		pointer     string
+	}{
+		{201, "application/json", `{}`, driftStatus, ""},
+		{200, "text/html", `<html>proxy error</html>`, driftBody, ""},
+		{200, "application/json", `{"user":`, driftBody, ""},
+		{200, "application/json", `{"user":{"user_id":"x","created_at":"yesterday"}}`, driftFormat, "/user/created_at"},
+		{200, "application/json", `{"user":{"user_id":"x","default_member_type":"boss"}}`, driftEnum, "/user/default_member_type"},
+	}
+	for _, tt := range tests {
+		issues, ok := checkAnswer(doc, "GET", "/users/{user_id}", tt.status, tt.contentType, []byte(tt.body), nil)
+		if !ok || len(issues) != 1 || issues[0].kind != tt.kind || issues[0].pointer != tt.pointer {
+			t.Errorf("%d %s %s: %+v, want one %s at %q", tt.status, tt.contentType, tt.body, issues, tt.kind, tt.pointer)
+		}
+		if strings.Contains(issues[0].problem, "yesterday") || strings.Contains(issues[0].problem, "boss") || strings.Contains(issues[0].problem, "proxy") {
+			t.Errorf("the problem quotes the answer: %q", issues[0].problem)
+		}
+	}
+	if _, ok := checkAnswer(doc, "GET", "/nowhere", 200, "application/json", []byte(`{}`), nil); ok {
+		t.Error("an operation the spec lacks was checked")
+	}
 }
