@@ -39,6 +39,11 @@
 // N requests held and answered at the same moment (a blip); see Fault.
 // Server.Requests returns what the server received.
 //
+// Server.PlantDrift makes successful answers leave the document on purpose
+// (a field retyped, removed, set to null, given an unknown enum value, or
+// an extra field, for chosen operations and JSON pointers), to see how a
+// client copes when Pagecall answers off-spec; see Drift.
+//
 // The package does not import "testing"; NewTestServer takes the small TB
 // interface instead, so that non-test programs can link the package.
 package pagecalltest

@@ -58,6 +58,7 @@ type Server struct {
 	faults   []*queuedFault
 	requests []Request
 	store    *store
+	drift    []Drift // PlantDrift
 }
 
 // NewServer starts a server on DefaultAddr (see the options) and returns it
@@ -232,6 +233,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v != nil {
 			payload = mustJSON(v)
 		}
+		// Planted drift goes in last, past the answer's own checks, on
+		// purpose (drift.go).
+		payload = s.applyDrift(rec.OperationID, status, payload)
 	}
 	rec.Status, rec.Response = status, payload
 	logNow()

@@ -30,6 +30,7 @@ type mockOptions struct {
 	failRate   float64
 	seed       uint64
 	blip       int
+	drift      []string
 	quiet      bool
 }
 
@@ -58,13 +59,20 @@ Retry-After: --retry-after, if given):
                   then answered at the same moment: a blip that N callers
                   meet together
 
+Drift can be planted in successful answers, to see how a client copes when
+Pagecall answers off-spec (repeatable; KIND is retype, remove, null, enum or
+extra; a * segment in the JSON pointer is every item of a list):
+  --drift GetUser:/user/created_at:retype
+  --drift ListUsers:/users/*/name:null
+
 The mock listens on loopback only: it is a test tool with a well-known key.`,
 		Example: `  pagecall mock
   pagecall mock --addr 127.0.0.1:4010 --user alice --user bob --fail-id bob --fail-status 500
   pagecall mock --fail-next 1 --fail-status 503 --retry-after 1
   pagecall mock --fail-for 1s --fail-status 429 --retry-after 1
   pagecall mock --fail-rate 0.05 --seed 1
-  pagecall mock --blip 64`,
+  pagecall mock --blip 64
+  pagecall mock --drift GetUser:/user/created_at:retype --drift DeleteUser:/user/created_at:retype`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runMock(cmd.Context(), e, &o)
@@ -82,6 +90,7 @@ The mock listens on loopback only: it is a test tool with a well-known key.`,
 	fs.Float64Var(&o.failRate, "fail-rate", 0, "answer this random share (0-1) of requests with --fail-status")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of --fail-rate's draws (0: random)")
 	fs.IntVar(&o.blip, "blip", 0, "hold the first N requests until all have arrived, then answer them with --fail-status together")
+	fs.StringArrayVar(&o.drift, "drift", nil, "plant drift in successful answers: OPERATION:POINTER:KIND, KIND one of retype, remove, null, enum, extra (repeatable)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "do not log requests")
 	return cmd
 }
@@ -104,6 +113,14 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 		if n, err := strconv.Atoi(o.retryAfter); err != nil || n < 0 {
 			return usageErrorf("--retry-after must be a number of seconds, not %q", o.retryAfter)
 		}
+	}
+	var drift []pagecalltest.Drift
+	for _, d := range o.drift {
+		pd, err := pagecalltest.ParseDrift(d)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("--drift: %w", err))
+		}
+		drift = append(drift, pd)
 	}
 	key, keyShown := pagecalltest.APIKey, pagecalltest.APIKey
 	if o.apiKeyFile != "" {
@@ -133,6 +150,9 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 			return withCode(exitUsage, fmt.Errorf("--user: %w", err))
 		}
 		srv.AddUser(id, nil)
+	}
+	if err := srv.PlantDrift(drift...); err != nil {
+		return withCode(exitUsage, fmt.Errorf("--drift: %w", err))
 	}
 	for _, id := range o.failIDs {
 		srv.Inject(pagecalltest.Fault{
@@ -170,6 +190,9 @@ func runMock(ctx context.Context, e *env, o *mockOptions) error {
 	}
 	if o.failRate > 0 {
 		fmt.Fprintf(e.Stdout, "Failing %.4g%% of requests at random with status %d\n", 100*o.failRate, o.failStatus)
+	}
+	for _, d := range drift {
+		fmt.Fprintf(e.Stdout, "Planting drift: %s\n", d)
 	}
 	fmt.Fprintf(e.Stdout, "Try:\n  %s=%s %s=%s pagecall users delete external_user_102932\n",
 		pagecall.EnvBaseURL, srv.URL(), pagecall.EnvAPIKey, keyShown)

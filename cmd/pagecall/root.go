@@ -126,7 +126,7 @@ func needsAPI(args []string) bool {
 		return true
 	}
 	switch args[0] {
-	case "mock", "demo", "version":
+	case "mock", "demo", "version", "contract":
 		return false
 	}
 	return true
@@ -178,6 +178,7 @@ default when stdout is a terminal.
 	)
 	root.AddCommand(newTriggerCmd(e))
 	root.AddCommand(newWebhookCmd(e))
+	root.AddCommand(newContractCmd(e))
 	return root, nil
 }
 

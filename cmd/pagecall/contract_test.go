@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/pplink/pagecall-go/api"
+	"github.com/pplink/pagecall-go/internal/overlay"
+	"github.com/pplink/pagecall-go/pagecalltest"
+)
+
+// contractFindings parses contract check's JSON Lines, failing on anything
+// else.
+func contractFindings(t *testing.T, stdout string) []finding {
+	t.Helper()
+	var out []finding
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var f finding
+		dec := json.NewDecoder(strings.NewReader(sc.Text()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			t.Fatalf("stdout line %q is not a finding: %v", sc.Text(), err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// newDrift returns the findings that are not overlay confirmations: what a
+// clean check has none of.
+func newDriftOf(found []finding) []finding {
+	return slices.DeleteFunc(slices.Clone(found), func(f finding) bool { return f.Verdict == verdictConfirmed })
+}
+
+func plant(t *testing.T, srv *pagecalltest.Server, drift ...string) {
+	t.Helper()
+	for _, d := range drift {
+		pd, err := pagecalltest.ParseDrift(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.PlantDrift(pd); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestContractCheckFindsPlantedDrift plants each kind of drift in the mock
+// and checks that contract check reports it where it was planted, with the
+// kind and verdict it has against the spec: retype, null, a removed
+// required field and an unknown enum value are new drift (exit 1); an extra
+// field is undocumented, reported but allowed (exit 0).
+func TestContractCheckFindsPlantedDrift(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		drift     string
+		operation string
+		pointer   string
+		kind      string
+		verdict   string
+		code      int
+	}{
+		{"GetUser:/user/created_at:retype", "GetUser", "/user/created_at", driftType, verdictDrift, exitFailure},
+		{"ListMembers:/members/*/user_id:remove", "ListMembers", "/members/*/user_id", driftMissing, verdictDrift, exitFailure},
+		{"ListUsers:/users/*/name:null", "ListUsers", "/users/*/name", driftNull, verdictDrift, exitFailure},
+		{"GetRoom:/room/type:enum", "GetRoom", "/room/type", driftEnum, verdictDrift, exitFailure},
+		{"ListRooms:/rooms/*/x_new:extra", "ListRooms", "/rooms/*/x_new", driftExtra, verdictUndocumented, exitOK},
+		// The overlay requires `user` where the published spec wrongly
+		// requires `users`: an answer without it breaks the overlay's
+		// change while the published spec never asked for it.
+		{"GetUser:/user:remove", "GetUser", "/user", driftMissing, verdictRefuted, exitFailure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.drift, func(t *testing.T) {
+			t.Parallel()
+			srv := pagecalltest.NewTestServer(t)
+			clean, stdout, _ := runInProcess(t, srv, false, "contract", "check", "--format", "jsonl")
+			if clean != exitOK || len(newDriftOf(contractFindings(t, stdout))) != 0 {
+				t.Fatalf("before planting: exit %d, %s", clean, stdout)
+			}
+			plant(t, srv, tt.drift)
+			code, stdout, stderr := runInProcess(t, srv, false, "contract", "check", "--format", "jsonl")
+			found := newDriftOf(contractFindings(t, stdout))
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tt.code, stderr)
+			}
+			if len(found) != 1 {
+				t.Fatalf("findings %+v, want one", found)
+			}
+			f := found[0]
+			if f.Operation != tt.operation || f.Pointer != tt.pointer || f.Kind != tt.kind || f.Verdict != tt.verdict ||
+				f.Status != 200 || f.Method != "GET" || !strings.Contains(f.Path, "/") || f.Problem == "" {
+				t.Errorf("finding %+v, want %s %s %s %s", f, tt.operation, tt.pointer, tt.kind, tt.verdict)
+			}
+			if !strings.Contains(stderr, "answers from 7 operations") {
+				t.Errorf("the summary lacks the count of GET operations: %s", stderr)
+			}
+		})
+	}
+}
+
+// TestContractCheckConfirmsTheOverlay: the mock answers as the overlaid
+// spec says, so every finding of a clean run is an overlay fix the answers
+// confirm: GetUser's `user` where the published spec requires `users`.
+func TestContractCheckConfirmsTheOverlay(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	code, stdout, _ := runInProcess(t, srv, false, "contract", "check", "--format", "jsonl")
+	found := contractFindings(t, stdout)
+	if code != exitOK || len(newDriftOf(found)) != 0 {
+		t.Fatalf("exit %d, findings %+v", code, found)
+	}
+	if !slices.ContainsFunc(found, func(f finding) bool {
+		return f.Operation == "GetUser" && f.Pointer == "/users" && f.Kind == driftMissing && f.Verdict == verdictConfirmed
+	}) {
+		t.Errorf("no confirmation of the users/user erratum: %+v", found)
+	}
+}
+
+// TestContractSuggestLoop closes the loop: drift planted in the mock is
+// reported, the suggested overlay actions (applied after the embedded
+// overlay with package overlay, as the SDK's generator and the mock apply
+// api/overlay.yaml) make the spec accept it, and the check against the same
+// drifted mock then reports no drift.
+func TestContractSuggestLoop(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	// One operation drifts where the others keep to the spec: GetUser's
+	// created_at is a number while ListUsers' is still a string, so the
+	// suggestion must accept both.
+	plant(t, srv,
+		"GetUser:/user/created_at:retype",
+		"ListMembers:/members/*/user_id:remove",
+		"ListUsers:/users/*/name:null",
+		"GetRoom:/room/type:enum",
+		"ListRooms:/rooms/*/x_new:extra",
+	)
+	file := filepath.Join(t.TempDir(), "suggested.yaml")
+	code, stdout, stderr := runInProcess(t, srv, false, "contract", "check", "--write", "--format", "jsonl", "--suggest-overlay", file)
+	found := newDriftOf(contractFindings(t, stdout))
+	kinds := map[string]bool{}
+	for _, f := range found {
+		kinds[f.Kind] = true
+	}
+	if code != exitFailure || len(kinds) != 5 {
+		t.Fatalf("exit %d, kinds %v, want 1 and all five kinds; stderr %s", code, kinds, stderr)
+	}
+	suggested, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("suggested:\n%s", suggested)
+	if !strings.Contains(string(suggested), "anyOf:") {
+		t.Errorf("created_at held a string and a number: the suggestion should accept both:\n%s", suggested)
+	}
+	if strings.Count(string(suggested), "description:") < 5 {
+		t.Errorf("each action needs its why:\n%s", suggested)
+	}
+
+	// The actions apply and the document still loads.
+	merged, err := overlay.Apply(api.OpenAPI, api.Overlay)
+	if err == nil {
+		merged, err = overlay.Apply(merged, suggested)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openapi3.NewLoader().LoadFromData(merged); err != nil {
+		t.Fatalf("the suggested overlay breaks the spec: %v", err)
+	}
+
+	code, stdout, stderr = runInProcess(t, srv, false, "contract", "check", "--write", "--format", "jsonl", "--overlay", file)
+	if left := newDriftOf(contractFindings(t, stdout)); code != exitOK || len(left) != 0 {
+		t.Errorf("with the suggested overlay: exit %d, findings %+v; stderr %s", code, left, stderr)
+	}
+}
+
+func TestContractCheckUsage(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	for _, args := range [][]string{
+		{"contract", "check", "--format", "yaml"},
+		{"contract", "check", "--overlay", "/nonexistent/overlay.yaml"},
+		{"contract", "check", "--cleanup-timeout", "0s"},
+		{"contract", "check", "extra-arg"},
+		{"mock", "--addr", "127.0.0.1:0", "--drift", "GetUser:/user/created_at:melt"},
+		{"mock", "--addr", "127.0.0.1:0", "--drift", "GetUser"},
+	} {
+		if code, _, stderr := runInProcess(t, srv, false, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2; stderr %s", args, code, stderr)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("usage errors sent %d requests", n)
+	}
+}
+
+// contractObjects returns the users and rooms in srv that a contract check
+// run created (their ID or name has its prefix).
+func contractObjects(srv *pagecalltest.Server) []string {
+	var out []string
+	for _, id := range srv.UserIDs() {
+		if strings.HasPrefix(id, contractPrefix) {
+			out = append(out, "user "+id)
+		}
+	}
+	for _, id := range srv.RoomIDs() {
+		if room, _ := srv.Room(id); strings.HasPrefix(room["name"].(string), contractPrefix) {
+			out = append(out, "room "+id)
+		}
+	}
+	return out
+}
+
+// TestContractWriteCleansUp: --write removes every object it created,
+// after a clean run and after a failure halfway (injected with the mock's
+// faults), including a room whose create answer was lost; what it cannot
+// remove is listed, and nothing it did not create is touched.
+func TestContractWriteCleansUp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		fault  *pagecalltest.Fault
+		args   []string
+		code   int
+		stderr string
+		left   int // objects left behind
+	}{
+		{name: "clean", code: exitOK},
+		{name: "member refused halfway", fault: &pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Status: 400},
+			code: exitFailure, stderr: "failed: CreateMember"},
+		{name: "timeout halfway", fault: &pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Delay: 10 * time.Second},
+			args: []string{"--timeout", "300ms"}, code: exitFailure, stderr: "failed: CreateMember"},
+		{name: "room created, answer lost", fault: &pagecalltest.Fault{Route: "POST /rooms", Truncate: true},
+			code: exitFailure, stderr: "failed: CreateRoom"},
+		{name: "user not removable", fault: &pagecalltest.Fault{Route: "DELETE /users/{user_id}", Status: 500, Count: 1 << 20},
+			code: exitFailure, stderr: "NOT REMOVED: user " + contractPrefix, left: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := pagecalltest.NewTestServer(t)
+			srv.AddUser("someone-else", nil)
+			before := map[string]bool{}
+			for _, id := range srv.RoomIDs() {
+				before[id] = true
+			}
+			if tt.fault != nil {
+				srv.Inject(*tt.fault)
+			}
+			args := append([]string{"contract", "check", "--write", "--format", "jsonl", "--max-retries", "0"}, tt.args...)
+			code, _, stderr := runInProcess(t, srv, false, args...)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d; stderr lacks %q:\n%s", code, tt.code, tt.stderr, stderr)
+			}
+			for _, r := range srv.Requests() {
+				t.Logf("%s %s?%s -> %d", r.Method, r.Path, r.RawQuery, r.Status)
+			}
+			if left := contractObjects(srv); len(left) != tt.left {
+				t.Errorf("left behind: %v, want %d", left, tt.left)
+			}
+			// Nothing it did not create was changed or deleted.
+			if !srv.UserExists("someone-else") || !srv.UserExists("external_user_102932") {
+				t.Error("a user the check did not create is gone")
+			}
+			for _, r := range srv.Requests() {
+				if r.Method == "GET" {
+					continue
+				}
+				if !strings.Contains(r.Path, contractPrefix) && !strings.Contains(string(r.Body), contractPrefix) && before[pathRoom(r.Path)] {
+					t.Errorf("%s %s touched an object the check did not create", r.Method, r.Path)
+				}
+			}
+		})
+	}
+}
+
+// pathRoom returns the room ID of a /v1/rooms/ID... path, or "".
+func pathRoom(path string) string {
+	rest, ok := strings.CutPrefix(path, "/v1/rooms/")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	return id
+}
+
+// TestCheckAnswerKinds covers the kinds of drift that the mock does not
+// plant: an undeclared status, a body that is not JSON, a bad date-time.
+func TestCheckAnswerKinds(t *testing.T) {
+	t.Parallel()
+	doc, _, err := contractDocuments(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		status      int
+		contentType string
+		body        string
+		kind        string
+		pointer     string
+	}{
+		{201, "application/json", `{}`, driftStatus, ""},
+		{200, "text/html", `<html>proxy error</html>`, driftBody, ""},
+		{200, "application/json", `{"user":`, driftBody, ""},
+		{200, "application/json", `{"user":{"user_id":"x","created_at":"yesterday"}}`, driftFormat, "/user/created_at"},
+		{200, "application/json", `{"user":{"user_id":"x","default_member_type":"boss"}}`, driftEnum, "/user/default_member_type"},
+	}
+	for _, tt := range tests {
+		issues, ok := checkAnswer(doc, "GET", "/users/{user_id}", tt.status, tt.contentType, []byte(tt.body), nil)
+		if !ok || len(issues) != 1 || issues[0].kind != tt.kind || issues[0].pointer != tt.pointer {
+			t.Errorf("%d %s %s: %+v, want one %s at %q", tt.status, tt.contentType, tt.body, issues, tt.kind, tt.pointer)
+		}
+		if strings.Contains(issues[0].problem, "yesterday") || strings.Contains(issues[0].problem, "boss") || strings.Contains(issues[0].problem, "proxy") {
+			t.Errorf("the problem quotes the answer: %q", issues[0].problem)
+		}
+	}
+	if _, ok := checkAnswer(doc, "GET", "/nowhere", 200, "application/json", []byte(`{}`), nil); ok {
+		t.Error("an operation the spec lacks was checked")
+	}
+}
