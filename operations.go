@@ -19,6 +19,7 @@ const DefaultPageSize = 100
 // operation describes one operation of the spec for the request loop. The
 // generated methods declare one per operation and never change it.
 type operation struct {
+	id     string // the spec's operationId, e.g. "DeleteUser"
 	method string // e.g. "DELETE"
 	path   string // the spec's path template, e.g. "/users/{user_id}"
 	// idempotent marks a POST or PATCH that Pagecall documents as safe to
