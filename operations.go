@@ -43,7 +43,7 @@ func requestIsIdempotent(req *http.Request) bool {
 // nil when the call needs no state of its own (see newCall); cancel is nil
 // when no timeout was added.
 func (c *Client) begin(ctx context.Context, op *operation, opts []CallOption, pathValues ...string) (context.Context, *call, context.CancelFunc, error) {
-	cl, err := newCall(ctx, op, opts, c.loop.now())
+	cl, err := newCall(ctx, op, opts, c.loop.now(), c.loop.hooks)
 	if err == nil {
 		err = op.checkPath(pathValues)
 	}
@@ -52,7 +52,7 @@ func (c *Client) begin(ctx context.Context, op *operation, opts []CallOption, pa
 		return ctx, nil, nil, err
 	}
 	if cl != nil {
-		ctx = cl
+		ctx = cl.started()
 	}
 	ctx, cancel := c.loop.withTimeout(ctx)
 	return ctx, cl, cancel, nil
