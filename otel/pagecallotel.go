@@ -14,7 +14,8 @@
 // wait for the client-wide pause ("pagecall.pause"). A failed call's span
 // has status Error. Every attempt carries the W3C trace context of the span
 // through the global propagator (otel.GetTextMapPropagator; set it to
-// propagation.TraceContext{} to send traceparent).
+// propagation.TraceContext{} to send traceparent), or the one given to
+// NewWithPropagator.
 //
 // Metrics:
 //
@@ -37,6 +38,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -75,8 +77,16 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 
 // New returns the option that reports the client's calls to tp and mp. A
 // nil provider means the global one (otel.GetTracerProvider,
-// otel.GetMeterProvider), looked up now.
+// otel.GetMeterProvider), looked up now. The trace context goes out
+// through the global propagator, looked up at each attempt.
 func New(tp trace.TracerProvider, mp metric.MeterProvider) pagecall.Option {
+	return NewWithPropagator(tp, mp, nil)
+}
+
+// NewWithPropagator is New with the propagator that injects the trace
+// context into each attempt's headers, for a program that does not set
+// the global one; nil means the global propagator.
+func NewWithPropagator(tp trace.TracerProvider, mp metric.MeterProvider, p propagation.TextMapPropagator) pagecall.Option {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
@@ -84,6 +94,7 @@ func New(tp trace.TracerProvider, mp metric.MeterProvider) pagecall.Option {
 		mp = otel.GetMeterProvider()
 	}
 	t := newTelemetry(tp, mp)
+	t.propagator = p
 	return pagecall.WithHooks(pagecall.Hooks{
 		CallStart:    t.callStart,
 		AttemptStart: t.attemptStart,
@@ -101,6 +112,7 @@ type telemetry struct {
 	callAttempts metric.Int64Histogram
 	refusals     metric.Int64Counter
 	pauses       metric.Int64Counter
+	propagator   propagation.TextMapPropagator // nil: the global one
 }
 
 // newTelemetry creates the tracer and the instruments. An instrument the
@@ -169,7 +181,11 @@ func (t *telemetry) callStart(ctx context.Context, c pagecall.CallInfo) context.
 }
 
 func (t *telemetry) attemptStart(ctx context.Context, a pagecall.AttemptStart) {
-	otel.GetTextMapPropagator().Inject(ctx, a.Header)
+	p := t.propagator
+	if p == nil {
+		p = otel.GetTextMapPropagator()
+	}
+	p.Inject(ctx, a.Header)
 }
 
 func (t *telemetry) attemptEnd(ctx context.Context, a pagecall.AttemptEnd) {

@@ -76,7 +76,7 @@ func (r *rig) metrics(t *testing.T) map[string]metricdata.Metrics {
 func attrs(kvs []attribute.KeyValue) map[string]string {
 	m := map[string]string{}
 	for _, kv := range kvs {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }
@@ -139,7 +139,7 @@ func (r *rig) noSecrets(t *testing.T) {
 	}
 	kvs := func(where string, set []attribute.KeyValue) {
 		for _, kv := range set {
-			check(where+" "+string(kv.Key), string(kv.Key)+"="+kv.Value.Emit())
+			check(where+" "+string(kv.Key), string(kv.Key)+"="+kv.Value.String())
 		}
 	}
 	for _, s := range r.spans.Ended() {
