@@ -3,9 +3,12 @@ package pagecall
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -199,6 +202,21 @@ func (a AttemptHeader) Keys() []string {
 	}
 	return keys
 }
+
+// String lists the names of the headers Keys returns, never a value: so
+// that printing an event (fmt's %+v, a debugger's pretty-printer going
+// through fmt) cannot reach the Authorization header it wraps.
+func (a AttemptHeader) String() string {
+	keys := a.Keys()
+	slices.Sort(keys)
+	return "AttemptHeader" + fmt.Sprint(keys)
+}
+
+// Format prints String for every verb.
+func (a AttemptHeader) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+
+// LogValue logs String.
+func (a AttemptHeader) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 // reservedHeader reports a header the client owns.
 func reservedHeader(name string) bool {
