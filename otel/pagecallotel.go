@@ -213,9 +213,11 @@ func (t *telemetry) pause(ctx context.Context, p pagecall.PauseWait) {
 }
 
 func (t *telemetry) callEnd(ctx context.Context, c pagecall.CallEnd) {
-	kv := outcome(callAttrs(c.Call, 2), c.StatusCode, c.ErrorType)
-	t.callDuration.Record(ctx, c.Duration.Seconds(), metric.WithAttributes(kv...))
-	t.callAttempts.Record(ctx, int64(c.Attempts), metric.WithAttributes(kv...))
+	// One set for both instruments: WithAttributes would sort and copy
+	// the attributes once for each.
+	attrs := metric.WithAttributeSet(attribute.NewSet(outcome(callAttrs(c.Call, 2), c.StatusCode, c.ErrorType)...))
+	t.callDuration.Record(ctx, c.Duration.Seconds(), attrs)
+	t.callAttempts.Record(ctx, int64(c.Attempts), attrs)
 	span := trace.SpanFromContext(ctx)
 	if c.StatusCode != 0 {
 		span.SetAttributes(semconv.HTTPResponseStatusCode(c.StatusCode))
