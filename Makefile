@@ -78,6 +78,22 @@ otel:
 		echo "the pagecall package links OpenTelemetry:"; $(GO) list -deps . | grep '^go.opentelemetry.io/'; exit 1; \
 	fi
 
+## bench-otel: what telemetry costs a call: otel's BenchmarkDeleteUserTelemetry
+## (no hook, empty hooks, pagecallotel) in BENCH_COUNT interleaved rounds,
+## through benchstat with the variants side by side against no hook, and
+## BenchmarkTelemetryHooks, the hooks of one call alone (no round trip, so
+## steady on a shared machine).
+.PHONY: bench-otel
+bench-otel:
+	@mkdir -p $(BENCH_DIR) && rm -f $(BENCH_DIR)/otel.txt
+	cd otel && $(GO) test -c -o $(BENCH_DIR)/pagecallotel.test .
+	@for i in $$(seq 1 $(BENCH_COUNT)); do \
+		$(BENCH_DIR)/pagecallotel.test -test.run='^$$' -test.bench='^Benchmark(DeleteUserTelemetry|TelemetryHooks)$$' \
+			-test.benchmem -test.benchtime=$(BENCH_TIME) -test.count=1 >> $(BENCH_DIR)/otel.txt || exit 1; \
+	done
+	$(BENCHSTAT) -filter '.name:DeleteUserTelemetry' -col '/hook@(none empty otel)' $(BENCH_DIR)/otel.txt
+	$(BENCHSTAT) -filter '.name:TelemetryHooks' $(BENCH_DIR)/otel.txt
+
 ## update-spec: take a new Pagecall spec: validate, report breaking changes
 ## (oasdiff), replace api/openapi.yaml, regenerate, build, vet, test; restores
 ## api/openapi.yaml and gen/ on any failure. ALLOW_BREAKING=1 accepts breaking
