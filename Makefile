@@ -13,7 +13,7 @@ generate:
 
 ## check-generated: regenerate and fail if anything (tracked or untracked) changed
 check-generated: generate
-	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum '*.gen.go' '*.gen_test.go'); \
+	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum otel/go.mod otel/go.sum '*.gen.go' '*.gen_test.go'); \
 	if [ -n "$$status" ]; then \
 		echo "generated code is stale; run 'make generate' and commit:"; \
 		echo "$$status"; git --no-pager diff --stat -- gen '*.gen.go' '*.gen_test.go'; exit 1; \
@@ -59,7 +59,40 @@ actionlint:
 
 ## ci: everything .ci/run checks, in order of cost. release-check is not in
 ## it: see the target.
-ci: check-generated check-deps build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history
+ci: check-generated check-deps build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history otel
+
+## otel: the module github.com/pplink/pagecall-go/otel (package
+## pagecallotel) has a go.mod of its own, which PKGS=./... does not cross
+## into: check that its go.mod and go.sum are tidy, then build, vet, lint
+## (the staticcheck pinned in the root go.mod, built into TOOLS_DIR) and
+## test it (its benchmark once, as bench-smoke), and check that the pagecall package links no OpenTelemetry.
+## Its dependencies come from the module proxy, as the root's do.
+TOOLS_DIR ?= $(or $(TMPDIR),/tmp)/pagecall-tools
+.PHONY: otel
+otel:
+	$(GO) build -o $(TOOLS_DIR)/staticcheck honnef.co/go/tools/cmd/staticcheck
+	cd otel && $(GO) mod tidy -diff
+	cd otel && $(GO) build ./... && $(GO) vet ./... && $(TOOLS_DIR)/staticcheck ./... && $(GO) test -race ./...
+	cd otel && $(GO) test -run='^$$' -bench=. -benchmem -benchtime=1x -count=1 ./...
+	@if $(GO) list -deps . | grep -q '^go.opentelemetry.io/'; then \
+		echo "the pagecall package links OpenTelemetry:"; $(GO) list -deps . | grep '^go.opentelemetry.io/'; exit 1; \
+	fi
+
+## bench-otel: what telemetry costs a call: otel's BenchmarkDeleteUserTelemetry
+## (no hook, empty hooks, pagecallotel) in BENCH_COUNT interleaved rounds,
+## through benchstat with the variants side by side against no hook, and
+## BenchmarkTelemetryHooks, the hooks of one call alone (no round trip, so
+## steady on a shared machine).
+.PHONY: bench-otel
+bench-otel:
+	@mkdir -p $(BENCH_DIR) && rm -f $(BENCH_DIR)/otel.txt
+	cd otel && $(GO) test -c -o $(BENCH_DIR)/pagecallotel.test .
+	@for i in $$(seq 1 $(BENCH_COUNT)); do \
+		$(BENCH_DIR)/pagecallotel.test -test.run='^$$' -test.bench='^Benchmark(DeleteUserTelemetry|TelemetryHooks)$$' \
+			-test.benchmem -test.benchtime=$(BENCH_TIME) -test.count=1 >> $(BENCH_DIR)/otel.txt || exit 1; \
+	done
+	$(BENCHSTAT) -filter '.name:DeleteUserTelemetry' -col '/hook@(none empty otel)' $(BENCH_DIR)/otel.txt
+	$(BENCHSTAT) -filter '.name:TelemetryHooks' $(BENCH_DIR)/otel.txt
 
 ## update-spec: take a new Pagecall spec: validate, report breaking changes
 ## (oasdiff), replace api/openapi.yaml, regenerate, build, vet, test; restores

@@ -134,6 +134,16 @@ type call struct {
 	opts    callOptions
 	start   time.Time
 	bounded bool // its own timeout is already on the context
+
+	// What the hooks (hook.go) need; hooks is nil for a client without.
+	hooks     *hookSet
+	ident     CallInfo        // the operation, as the hooks see it
+	hctx      context.Context // the context CallStart returned
+	attemptAt time.Time       // when the current attempt started
+	status    int             // the last answer's status, for CallEnd
+	attempts  int             // the attempts sent, for CallEnd
+	hooksDone bool            // CallEnd has run
+	adopted   bool            // a request through Client.API: the loop ends it
 }
 
 // callKey is the context key under which a *call finds itself.
@@ -154,13 +164,16 @@ func callFrom(ctx context.Context) *call {
 }
 
 // newCall applies opts and returns the call's state, or nil when neither the
-// options nor the operation need any: the common call allocates nothing
-// here. A refused option is returned as the error.
-func newCall(ctx context.Context, op *operation, opts []CallOption, now time.Time) (*call, error) {
-	if len(opts) == 0 && !op.idempotent {
+// options, the operation nor the client's hooks need any: the common call
+// allocates nothing here. A refused option is returned as the error.
+func newCall(ctx context.Context, op *operation, opts []CallOption, now time.Time, hooks *hookSet) (*call, error) {
+	if len(opts) == 0 && !op.idempotent && hooks == nil {
 		return nil, nil
 	}
-	c := &call{Context: ctx, op: op, start: now}
+	c := &call{Context: ctx, op: op, start: now, hooks: hooks}
+	if hooks != nil {
+		c.ident = hooks.callInfo(op)
+	}
 	c.opts.idempotent = op.idempotent
 	for _, o := range opts {
 		if o != nil {
@@ -207,7 +220,14 @@ func (c *call) timeout(def time.Duration) (d time.Duration, own bool) {
 // record fills the caller's ResponseInfo with what the loop saw of the
 // last answer (resp nil when none came) and the attempts it sent.
 func (c *call) record(resp *http.Response, attempts int) {
-	if c == nil || c.opts.info == nil {
+	if c == nil {
+		return
+	}
+	c.attempts = attempts
+	if resp != nil {
+		c.status = resp.StatusCode
+	}
+	if c.opts.info == nil {
 		return
 	}
 	info := c.opts.info
@@ -220,18 +240,27 @@ func (c *call) record(resp *http.Response, attempts int) {
 // recordAPIError is record for a call that ended with an answer outside
 // 2xx, which the loop keeps only as its *APIError.
 func (c *call) recordAPIError(e *APIError) {
-	if c == nil || c.opts.info == nil {
+	if c == nil {
+		return
+	}
+	c.attempts, c.status = e.Attempts, e.StatusCode
+	if c.opts.info == nil {
 		return
 	}
 	*c.opts.info = ResponseInfo{StatusCode: e.StatusCode, Header: e.Header, RequestID: e.RequestID, Attempts: e.Attempts}
 }
 
-// finish completes the caller's ResponseInfo once the answer is decoded:
-// the call's duration and the drift found in its body.
-func (c *call) finish(now time.Time, drift []FieldDrift) {
-	if c == nil || c.opts.info == nil {
-		return
+// finish completes the caller's ResponseInfo once the answer is decoded
+// (the call's duration and the drift found in its body), tells the hooks
+// that the call ended with err, and returns err.
+func (c *call) finish(now time.Time, drift []FieldDrift, err error) error {
+	if c == nil {
+		return err
 	}
-	c.opts.info.Duration = now.Sub(c.start)
-	c.opts.info.Drift = drift
+	if c.opts.info != nil {
+		c.opts.info.Duration = now.Sub(c.start)
+		c.opts.info.Drift = drift
+	}
+	c.ended(err)
+	return err
 }

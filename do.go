@@ -30,7 +30,10 @@ import (
 // answer's JSON is decoded into it as the generated methods decode theirs:
 // a field that does not fit is drift (see WithStrictResponses).
 func (c *Client) Do(ctx context.Context, method, path string, body, out any, opts ...CallOption) error {
-	op := &operation{method: method, path: path}
+	// The spec has no template for this path, and the path holds values
+	// that must not reach hooks or logs: the operation names the method
+	// only.
+	op := &operation{method: method}
 	ctx, cl, cancel, err := c.begin(ctx, op, opts)
 	if err != nil {
 		return err
@@ -40,12 +43,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 	}
 	req, err := c.rawRequest(ctx, method, path, body, out)
 	if err != nil {
-		return c.loop.end(cl, nil, 0, err)
+		return cl.finish(c.loop.now(), nil, c.loop.end(cl, nil, 0, err))
 	}
 	hr, err := c.loop.Do(req)
 	if err != nil {
-		cl.finish(c.loop.now(), nil)
-		return err
+		return cl.finish(c.loop.now(), nil, err)
 	}
 	return c.decodeRaw(cl, op, hr, out)
 }
@@ -128,19 +130,17 @@ func (c *Client) decodeRaw(cl *call, op *operation, hr *http.Response, out any) 
 	var drift []FieldDrift
 	if out != nil && len(bytes.TrimSpace(body)) > 0 {
 		if !json.Valid(body) {
-			cl.finish(c.loop.now(), nil)
-			return malformed(op, hr)
+			return cl.finish(c.loop.now(), nil, malformed(op, hr))
 		}
 		if err := json.Unmarshal(body, out); err != nil || bytes.Contains(body, nullToken) {
 			drift = decodeLenient(body, out)
 		}
 	}
-	cl.finish(c.loop.now(), drift)
 	if len(drift) > 0 {
 		c.loop.reportDrift(hr.Request.Context(), op, hr, drift)
 		if c.loop.strict {
-			return driftError(op, hr, drift)
+			return cl.finish(c.loop.now(), drift, driftError(op, hr, drift))
 		}
 	}
-	return nil
+	return cl.finish(c.loop.now(), drift, nil)
 }

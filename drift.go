@@ -262,8 +262,7 @@ func kindOf(raw []byte) string {
 func parse[R any](c *Client, cl *call, op *operation, hr *http.Response, err error, parser func(*http.Response) (R, error)) (R, error) {
 	var zero R
 	if err != nil {
-		cl.finish(c.loop.now(), nil)
-		return zero, err
+		return zero, cl.finish(c.loop.now(), nil, err)
 	}
 	body := bodyOf(hr)
 	resp, perr := parser(hr)
@@ -271,19 +270,17 @@ func parse[R any](c *Client, cl *call, op *operation, hr *http.Response, err err
 	switch {
 	case perr == nil && !bytes.Contains(body, nullToken):
 	case !isJSONAnswer(hr, body):
-		cl.finish(c.loop.now(), nil)
-		return zero, malformed(op, hr)
+		return zero, cl.finish(c.loop.now(), nil, malformed(op, hr))
 	default:
 		resp, drift = parseLenient[R](hr, body)
 	}
-	cl.finish(c.loop.now(), drift)
 	if len(drift) > 0 {
 		c.loop.reportDrift(hr.Request.Context(), op, hr, drift)
 		if c.loop.strict {
-			return zero, driftError(op, hr, drift)
+			return zero, cl.finish(c.loop.now(), drift, driftError(op, hr, drift))
 		}
 	}
-	return resp, nil
+	return resp, cl.finish(c.loop.now(), drift, nil)
 }
 
 // nullToken is what makes parse look closer at an answer the generated

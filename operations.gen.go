@@ -132,6 +132,7 @@ type UpdateUserJSONRequestBody = gen.UpdateUserJSONRequestBody
 
 // opListRooms describes GET /rooms for the request loop.
 var opListRooms = operation{
+	id:     "ListRooms",
 	method: "GET",
 	path:   "/rooms",
 }
@@ -199,6 +200,7 @@ func (c *Client) ListRoomsSeq(ctx context.Context, params *ListRoomsParams, opts
 
 // opCreateRoom describes POST /rooms for the request loop.
 var opCreateRoom = operation{
+	id:     "CreateRoom",
 	method: "POST",
 	path:   "/rooms",
 }
@@ -229,6 +231,7 @@ func (c *Client) CreateRoom(ctx context.Context, body CreateRoomRequest, opts ..
 
 // opDeleteRoom describes DELETE /rooms/{id} for the request loop.
 var opDeleteRoom = operation{
+	id:     "DeleteRoom",
 	method: "DELETE",
 	path:   "/rooms/{id}",
 }
@@ -261,6 +264,7 @@ func (c *Client) DeleteRoom(ctx context.Context, roomID string, opts ...CallOpti
 
 // opGetRoom describes GET /rooms/{id} for the request loop.
 var opGetRoom = operation{
+	id:     "GetRoom",
 	method: "GET",
 	path:   "/rooms/{id}",
 }
@@ -293,6 +297,7 @@ func (c *Client) GetRoom(ctx context.Context, roomID string, opts ...CallOption)
 
 // opUpdateRoom describes PUT /rooms/{id} for the request loop.
 var opUpdateRoom = operation{
+	id:     "UpdateRoom",
 	method: "PUT",
 	path:   "/rooms/{id}",
 }
@@ -325,6 +330,7 @@ func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomR
 
 // opListMembers describes GET /rooms/{room_id}/members for the request loop.
 var opListMembers = operation{
+	id:     "ListMembers",
 	method: "GET",
 	path:   "/rooms/{room_id}/members",
 }
@@ -376,6 +382,7 @@ func (c *Client) ListMembersSeq(ctx context.Context, roomID string, opts ...Call
 
 // opCreateMember describes POST /rooms/{room_id}/members for the request loop.
 var opCreateMember = operation{
+	id:     "CreateMember",
 	method: "POST",
 	path:   "/rooms/{room_id}/members",
 }
@@ -408,6 +415,7 @@ func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMem
 
 // opGetMember describes GET /rooms/{room_id}/members/{member_id} for the request loop.
 var opGetMember = operation{
+	id:     "GetMember",
 	method: "GET",
 	path:   "/rooms/{room_id}/members/{member_id}",
 }
@@ -440,6 +448,7 @@ func (c *Client) GetMember(ctx context.Context, roomID string, memberID string, 
 
 // opUpdateMember describes PUT /rooms/{room_id}/members/{member_id} for the request loop.
 var opUpdateMember = operation{
+	id:     "UpdateMember",
 	method: "PUT",
 	path:   "/rooms/{room_id}/members/{member_id}",
 }
@@ -472,6 +481,7 @@ func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID strin
 
 // opRoomsSendMessage describes POST /rooms/{room_id}/message for the request loop.
 var opRoomsSendMessage = operation{
+	id:     "RoomsSendMessage",
 	method: "POST",
 	path:   "/rooms/{room_id}/message",
 }
@@ -504,6 +514,7 @@ func (c *Client) RoomsSendMessage(ctx context.Context, roomID string, body Rooms
 
 // opCreateRoomsPage describes POST /rooms/{room_id}/pages/create_many for the request loop.
 var opCreateRoomsPage = operation{
+	id:     "CreateRoomsPage",
 	method: "POST",
 	path:   "/rooms/{room_id}/pages/create_many",
 }
@@ -536,6 +547,7 @@ func (c *Client) CreateRoomsPage(ctx context.Context, roomID string, body Create
 
 // opGetRoomSessions describes GET /rooms/{room_id}/sessions for the request loop.
 var opGetRoomSessions = operation{
+	id:     "GetRoomSessions",
 	method: "GET",
 	path:   "/rooms/{room_id}/sessions",
 }
@@ -587,6 +599,7 @@ func (c *Client) GetRoomSessionsSeq(ctx context.Context, roomID string, params *
 
 // opListUsers describes GET /users for the request loop.
 var opListUsers = operation{
+	id:     "ListUsers",
 	method: "GET",
 	path:   "/users",
 }
@@ -636,6 +649,7 @@ func (c *Client) ListUsersSeq(ctx context.Context, params *ListUsersParams, opts
 
 // opCreateUser describes POST /users for the request loop.
 var opCreateUser = operation{
+	id:     "CreateUser",
 	method: "POST",
 	path:   "/users",
 	// api/overlay.yaml marks it x-pagecall-idempotent: retried as a PUT is.
@@ -669,6 +683,7 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserRequest, opts ..
 
 // opDeleteUser describes DELETE /users/{user_id} for the request loop.
 var opDeleteUser = operation{
+	id:     "DeleteUser",
 	method: "DELETE",
 	path:   "/users/{user_id}",
 }
@@ -701,6 +716,7 @@ func (c *Client) DeleteUser(ctx context.Context, userID string, opts ...CallOpti
 
 // opGetUser describes GET /users/{user_id} for the request loop.
 var opGetUser = operation{
+	id:     "GetUser",
 	method: "GET",
 	path:   "/users/{user_id}",
 }
@@ -733,6 +749,7 @@ func (c *Client) GetUser(ctx context.Context, userID string, opts ...CallOption)
 
 // opUpdateUser describes PUT /users/{user_id} for the request loop.
 var opUpdateUser = operation{
+	id:     "UpdateUser",
 	method: "PUT",
 	path:   "/users/{user_id}",
 }

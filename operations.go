@@ -19,6 +19,7 @@ const DefaultPageSize = 100
 // operation describes one operation of the spec for the request loop. The
 // generated methods declare one per operation and never change it.
 type operation struct {
+	id     string // the spec's operationId, e.g. "DeleteUser"
 	method string // e.g. "DELETE"
 	path   string // the spec's path template, e.g. "/users/{user_id}"
 	// idempotent marks a POST or PATCH that Pagecall documents as safe to
@@ -42,7 +43,7 @@ func requestIsIdempotent(req *http.Request) bool {
 // nil when the call needs no state of its own (see newCall); cancel is nil
 // when no timeout was added.
 func (c *Client) begin(ctx context.Context, op *operation, opts []CallOption, pathValues ...string) (context.Context, *call, context.CancelFunc, error) {
-	cl, err := newCall(ctx, op, opts, c.loop.now())
+	cl, err := newCall(ctx, op, opts, c.loop.now(), c.loop.hooks)
 	if err == nil {
 		err = op.checkPath(pathValues)
 	}
@@ -51,7 +52,7 @@ func (c *Client) begin(ctx context.Context, op *operation, opts []CallOption, pa
 		return ctx, nil, nil, err
 	}
 	if cl != nil {
-		ctx = cl
+		ctx = cl.started()
 	}
 	ctx, cancel := c.loop.withTimeout(ctx)
 	return ctx, cl, cancel, nil

@@ -75,6 +75,7 @@ type settings struct {
 	rateLimit       *rateLimit
 	strict          bool
 	product         string
+	hooks           []Hooks
 }
 
 // rateLimit is what WithRateLimit asked for.
@@ -242,6 +243,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		maxBody:   s.maxBody,
 		strict:    s.strict,
 		drift:     &driftLog{},
+		hooks:     newHookSet(s.hooks, base.Hostname(), defaultPort(base.Scheme, base.Port())),
 		log:       s.logger,
 		now:       time.Now,
 	}

@@ -63,7 +63,7 @@ func (p *pause) state() (time.Time, *APIError) {
 // fails at once with a copy of the answer that asked for the pause, naming
 // this call's request (attempts is the number it sent so far); cancelling
 // ctx ends the wait with a *RequestError.
-func (p *pause) wait(ctx context.Context, log *slog.Logger, method, path string, attempts int) error {
+func (p *pause) wait(ctx context.Context, log *slog.Logger, cl *call, method, path string, attempts int) error {
 	for {
 		if end := p.end.Load(); end == 0 || end <= time.Now().UnixNano() {
 			return nil
@@ -76,12 +76,14 @@ func (p *pause) wait(ctx context.Context, log *slog.Logger, method, path string,
 		if deadline, ok := ctx.Deadline(); ok && deadline.Before(until) {
 			log.DebugContext(ctx, "pagecall: the deadline ends before the client-wide pause; failing now",
 				"method", method, "path", path, "pause_left", d)
+			cl.paused(attempts+1, d, cause.StatusCode, true)
 			e := *cause
 			e.Method, e.Path, e.Attempts, e.RetryAfter = method, path, attempts, d
 			e.Header = cause.Header.Clone()
 			return &e
 		}
 		log.DebugContext(ctx, "pagecall: waiting for the client-wide pause", "method", method, "path", path, "wait", d)
+		cl.paused(attempts+1, d, cause.StatusCode, false)
 		if err := sleep(ctx, d); err != nil {
 			return &RequestError{Method: method, Path: path, Attempts: attempts, Err: err, Last: cause}
 		}
@@ -91,8 +93,8 @@ func (p *pause) wait(ctx context.Context, log *slog.Logger, method, path string,
 
 // gate holds attempt number attempt of a call until the client-wide pause
 // is over and the rate limiter lets it go. Its error ends the call.
-func (l *requestLoop) gate(ctx context.Context, method, path string, attempt int) error {
-	if err := l.pause.wait(ctx, l.log, method, path, attempt-1); err != nil {
+func (l *requestLoop) gate(ctx context.Context, cl *call, method, path string, attempt int) error {
+	if err := l.pause.wait(ctx, l.log, cl, method, path, attempt-1); err != nil {
 		return err
 	}
 	if l.limiter == nil {
@@ -109,7 +111,7 @@ func (l *requestLoop) gate(ctx context.Context, method, path string, attempt int
 		return &RequestError{Method: method, Path: path, Attempts: attempt - 1, Err: err}
 	}
 	// A pause that began while this call waited for the limiter holds it too.
-	return l.pause.wait(ctx, l.log, method, path, attempt-1)
+	return l.pause.wait(ctx, l.log, cl, method, path, attempt-1)
 }
 
 // pausedUntil returns when the client-wide pause ends, or the zero time if

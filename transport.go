@@ -79,6 +79,7 @@ type requestLoop struct {
 	maxBody   int64
 	strict    bool      // WithStrictResponses
 	drift     *driftLog // what reportDrift has logged
+	hooks     *hookSet  // WithHooks; nil for none
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -97,7 +98,8 @@ type attempt struct {
 // Do sends req, retrying as the policy allows, and returns a 2xx response
 // whose body is already read into memory, or an error: *APIError for a
 // non-2xx answer, *RequestError for anything else. Each concern is a step
-// of its own: prepare, gate, send, account, nextWait.
+// of its own: prepare, gate, send, account, nextWait; the hooks (hook.go)
+// hear of each attempt through attemptStarted and attemptEnded.
 func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if tctx, cancel := l.withTimeout(ctx); cancel != nil {
@@ -105,7 +107,8 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 		ctx = tctx
 		req = req.WithContext(ctx)
 	}
-	cl := callFrom(ctx)
+	req, cl := l.adopt(req, callFrom(ctx))
+	ctx = req.Context()
 	req, err := l.prepare(req, cl)
 	if err != nil {
 		return nil, err
@@ -114,21 +117,24 @@ func (l *requestLoop) Do(req *http.Request) (*http.Response, error) {
 	maxRetries := cl.maxRetries(l.policy.MaxRetries)
 	var hold budgetHold // what this call's failures took from the retry budget
 	for n := 1; ; n++ {
-		if err := l.gate(ctx, req.Method, req.URL.EscapedPath(), n); err != nil {
+		if err := l.gate(ctx, cl, req.Method, req.URL.EscapedPath(), n); err != nil {
 			return nil, l.end(cl, nil, n-1, err) // a pause or rate-limit wait that the deadline or context ended
 		}
 		noteAttempt(ctx, n)
 		if req, err = rewind(req, n); err != nil {
 			return nil, l.end(cl, nil, n-1, err)
 		}
+		cl.attemptStarted(req, n)
 		a := l.send(ctx, req, n, idempotent)
 		if a.resp != nil {
 			l.budget.onAnswer(&hold)
+			cl.attemptEnded(a, 0, retryNot)
 			return a.resp, l.end(cl, a.resp, n, nil)
 		}
 		granted := l.account(ctx, &hold, a)
-		wait, ok := l.nextWait(ctx, req, a, maxRetries, granted)
-		if !ok {
+		wait, next := l.nextWait(ctx, req, a, maxRetries, granted)
+		cl.attemptEnded(a, wait, next)
+		if next != retryNow {
 			return nil, l.end(cl, nil, n, a.fail)
 		}
 		if err := sleep(ctx, wait); err != nil {
@@ -226,12 +232,21 @@ func (l *requestLoop) account(ctx context.Context, hold *budgetHold, a attempt) 
 	return granted
 }
 
+// retryVerdict is what nextWait decided.
+type retryVerdict uint8
+
+const (
+	retryNot     retryVerdict = iota // the call ends
+	retryNow                         // another attempt, after the wait
+	retryRefused                     // the call ends: the budget refused the retry
+)
+
 // nextWait decides whether failed attempt a is retried, and after what
 // wait: the policy, this call's retries, the server's Retry-After, the
 // deadline and the budget may each end the call.
-func (l *requestLoop) nextWait(ctx context.Context, req *http.Request, a attempt, maxRetries int, granted bool) (time.Duration, bool) {
+func (l *requestLoop) nextWait(ctx context.Context, req *http.Request, a attempt, maxRetries int, granted bool) (time.Duration, retryVerdict) {
 	if !a.retryable || a.n > maxRetries {
-		return 0, false
+		return 0, retryNot
 	}
 	wait := a.wait
 	if !a.hasWait {
@@ -242,23 +257,24 @@ func (l *requestLoop) nextWait(ctx context.Context, req *http.Request, a attempt
 		l.log.DebugContext(ctx, "pagecall: attempt failed", "method", req.Method, "path", req.URL.EscapedPath(), "attempt", a.n, "error", a.fail.Error(), "wait", wait, "budget_tokens", l.budget.tokens())
 	}
 	if a.hasWait && wait > l.policy.MaxRetryAfter {
-		return 0, false
+		return 0, retryNot
 	}
 	if deadline, ok := ctx.Deadline(); ok && l.now().Add(wait).After(deadline) {
-		return 0, false // sleeping would end in a timeout anyway: report what we have
+		return 0, retryNot // sleeping would end in a timeout anyway: report what we have
 	}
 	if !granted {
 		if debug {
 			l.log.DebugContext(ctx, "pagecall: retry budget exhausted, not retrying", "method", req.Method, "path", req.URL.EscapedPath(), "attempt", a.n, "budget_tokens", l.budget.tokens())
 		}
-		return 0, false
+		return 0, retryRefused
 	}
-	return wait, true
+	return wait, retryNow
 }
 
-// end records how the call ended in its ResponseInfo and returns err.
+// end records how the call ended in its ResponseInfo and returns err. A
+// request through Client.API that the loop adopted for the hooks ends here.
 func (l *requestLoop) end(cl *call, resp *http.Response, attempts int, err error) error {
-	if cl == nil || cl.opts.info == nil {
+	if cl == nil {
 		return err
 	}
 	var apiErr *APIError
@@ -266,6 +282,9 @@ func (l *requestLoop) end(cl *call, resp *http.Response, attempts int, err error
 		cl.recordAPIError(apiErr)
 	} else {
 		cl.record(resp, attempts)
+	}
+	if cl.adopted {
+		cl.ended(err)
 	}
 	return err
 }

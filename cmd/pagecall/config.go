@@ -34,7 +34,7 @@ func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.baseURL, "base-url", "", "API base URL (default $"+pagecall.EnvBaseURL+", else "+defaultBaseURL+")")
 	fs.DurationVar(&f.timeout, "timeout", pagecall.DefaultTimeout, "bound on each call, retries and waits included")
 	fs.IntVar(&f.maxRetries, "max-retries", pagecall.DefaultMaxRetries, "retries after a failed attempt (0 disables retries)")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log each attempt and retry to stderr (the API key is never logged)")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print each attempt (status, time, retry) and log each retry to stderr (the API key is never logged)")
 }
 
 // loadAPIKey returns the API key and where it came from: the --api-key-file
@@ -105,6 +105,9 @@ func (f *clientFlags) newClient(e *env, log *slog.Logger, extra ...pagecall.Opti
 	}
 	if base != "" {
 		opts = append(opts, pagecall.WithBaseURL(base))
+	}
+	if f.verbose {
+		opts = append(opts, pagecall.WithHooks(verboseHooks(e.Stderr)))
 	}
 	c, err := pagecall.NewClient(append(opts, extra...)...)
 	switch {
