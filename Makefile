@@ -158,6 +158,7 @@ bench:
 	$(BENCHSTAT) -filter '.name:Retries' -col '/failures@(none 1in3 1in3-refilled)' $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:Methods' -col '/via@(check method)' $(BENCH_OUT)
 	$(BENCHSTAT) -filter '.name:ListRoomsSeq' -col '/rooms' $(BENCH_OUT)
+	@$(MAKE) --no-print-directory bench-otel
 
 ## scale: issue #11's measurement, not part of CI: the built CLI deletes
 ## SCALE_IDS users from a file against the mock (in the test process), and
