@@ -56,7 +56,7 @@ func TestBackoffRange(t *testing.T) {
 }
 
 func TestDefaultRetryPolicy(t *testing.T) {
-	want := RetryPolicy{MaxRetries: 2, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
+	want := RetryPolicy{MaxRetries: 2, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second, BudgetCapacity: 400}
 	if got := DefaultRetryPolicy(); got != want {
 		t.Errorf("DefaultRetryPolicy() = %+v, want %+v", got, want)
 	}

@@ -171,7 +171,7 @@ func TestSyncLabelsBreaking(t *testing.T) {
 		t.Error("a refused sync changed api/openapi.yaml")
 	}
 	body, _ := os.ReadFile(report)
-	for _, want := range []string{"**Update failed**", "Breaking for Go callers: RoomsSendMessage removed (POST /rooms/{room_id}/message)", "api-path-removed-without-deprecation", "Not run"} {
+	for _, want := range []string{"**Update failed**", "Breaking for Go callers: SendRoomMessage removed (POST /rooms/{room_id}/message)", "api-path-removed-without-deprecation", "Not run"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("refusal report lacks %q:\n%s", want, body)
 		}
