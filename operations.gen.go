@@ -32,6 +32,7 @@ const (
 )
 
 // CreateMemberRequest is the API's CreateMemberRequest model, an alias of [gen.CreateMemberRequest].
+//
 // Its fields:
 //   - Type MemberType ("type")
 //   - UserID string ("user_id", required): `user_id` of the user.
@@ -40,12 +41,14 @@ type CreateMemberRequest = gen.CreateMemberRequest
 // CreateRoomPagesRequest is the API's CreateRoomPagesRequest model: The pages that CreateRoomPages adds to a room, in order.
 //
 // It is an alias of [gen.CreateRoomPagesRequest].
+//
 // It is a list of [Page].
 type CreateRoomPagesRequest = gen.CreateRoomPagesRequest
 
 // CreateRoomRequest is the API's CreateRoomRequest model: Request format to create a new room
 //
 // It is an alias of [gen.CreateRoomRequest].
+//
 // Its fields:
 //   - MaxMeetingSeconds *int ("max_meeting_seconds"): Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
 //   - Members []RoomMember ("members"): Specify inviting user_id and type
@@ -55,13 +58,15 @@ type CreateRoomPagesRequest = gen.CreateRoomPagesRequest
 //   - Webhook *Webhook ("webhook")
 type CreateRoomRequest = gen.CreateRoomRequest
 
-// Webhook is the API's CreateRoomRequest.webhook model, an alias of [gen.Webhook].
+// Webhook is the object at CreateRoomRequest.webhook in the API, an alias of [gen.Webhook].
+//
 // Its fields:
 //   - Headers map[string]string ("headers"): Headers to include when sending the webhook, which can be useful when authentication is required.
 //   - URL string ("url", required): an URL to which the Pagecall server will send the webhook
 type Webhook = gen.Webhook
 
 // CreateUserRequest is the API's CreateUserRequest model, an alias of [gen.CreateUserRequest].
+//
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
 //   - Name string ("name"): Name of the user.
@@ -70,6 +75,7 @@ type Webhook = gen.Webhook
 type CreateUserRequest = gen.CreateUserRequest
 
 // Entity is the API's Entity model, an alias of [gen.Entity].
+//
 // Its fields:
 //   - Fixed *bool ("fixed"): If true, entity is created in a locked state
 //   - Src string ("src"): Source url (required for Image)
@@ -80,11 +86,13 @@ type Entity = gen.Entity
 // - Image: Image
 //
 // It is an alias of [gen.EntityType].
+//
 // Its values are the constants:
 //   - [EntityTypeImage]: "Image"
 type EntityType = gen.EntityType
 
 // Member is the API's Member model, an alias of [gen.Member].
+//
 // Its fields:
 //   - ID string ("id", required): generated member id
 //   - RoomID string ("room_id", required): ID of the room
@@ -98,6 +106,7 @@ type Member = gen.Member
 // - monitor: The user is observer. Can watch the meeting, but can not join.
 //
 // It is an alias of [gen.MemberType].
+//
 // Its values are the constants:
 //   - [MemberTypeGuest]: "guest"
 //   - [MemberTypeHost]: "host"
@@ -105,15 +114,17 @@ type Member = gen.Member
 type MemberType = gen.MemberType
 
 // Page is the API's Page model, an alias of [gen.Page].
+//
 // Its fields:
 //   - Entities []Entity ("entities")
 //   - Index *int ("index")
 //   - Size *PageSize ("size")
 type Page = gen.Page
 
-// PageSize is the API's Page.size model: Size of a page
+// PageSize is the object at Page.size in the API: Size of a page
 //
 // It is an alias of [gen.PageSize].
+//
 // Its fields:
 //   - Height int ("height", required)
 //   - Width int ("width", required)
@@ -122,6 +133,7 @@ type PageSize = gen.PageSize
 // Paging is the API's Paging model: Details of pagination used for current responses.
 //
 // It is an alias of [gen.Paging].
+//
 // Its fields:
 //   - Limit int ("limit", required)
 //   - Offset int ("offset", required)
@@ -131,6 +143,7 @@ type Paging = gen.Paging
 // Room is the API's Room model: Information about room
 //
 // It is an alias of [gen.Room].
+//
 // Its fields:
 //   - ApplicationID string ("application_id"): ID of the workspace
 //   - CreatedAt time.Time ("created_at"): The room is created at specified time format
@@ -155,6 +168,7 @@ type Room = gen.Room
 // RoomMember is the API's RoomMember model: Information about the member joined the room
 //
 // It is an alias of [gen.RoomMember].
+//
 // Its fields:
 //   - Name string ("name"): Display name of the user in the meeting room
 //   - Type MemberType ("type", required)
@@ -168,6 +182,7 @@ type RoomMember = gen.RoomMember
 // * `private` - only invited workspace user can join and replay the meet.
 //
 // It is an alias of [gen.RoomType].
+//
 // Its values are the constants:
 //   - [RoomTypeOpen]: "open"
 //   - [RoomTypePrivate]: "private"
@@ -177,11 +192,13 @@ type RoomType = gen.RoomType
 // SendRoomMessageRequest is the API's SendRoomMessageRequest model: The message that SendRoomMessage sends to the live sessions of a room.
 //
 // It is an alias of [gen.SendRoomMessageRequest].
+//
 // Its fields:
 //   - Message string ("message", required)
 type SendRoomMessageRequest = gen.SendRoomMessageRequest
 
 // Session is the API's Session model, an alias of [gen.Session].
+//
 // Its fields:
 //   - ConnectedAt string ("connected_at"): Datetime when the session was established
 //   - DisconnectedAt string ("disconnected_at"): Datetime when the session was ended. It can be empty if the session is online.
@@ -191,6 +208,7 @@ type SendRoomMessageRequest = gen.SendRoomMessageRequest
 type Session = gen.Session
 
 // UpdateMemberRequest is the API's UpdateMemberRequest model, an alias of [gen.UpdateMemberRequest].
+//
 // Its fields:
 //   - IsBlocked *bool ("is_blocked"): Kick the user from the room immediately, Works only on private type meeting room.
 //   - Name string ("name"): Change display name in meeting room
@@ -200,12 +218,14 @@ type UpdateMemberRequest = gen.UpdateMemberRequest
 // UpdateRoomRequest is the API's UpdateRoomRequest model: Request format to update setting of exisiting room
 //
 // It is an alias of [gen.UpdateRoomRequest].
+//
 // Its fields:
 //   - IsTerminated *bool ("is_terminated"): Set true to close this room
 //   - Name string ("name"): Set this to chagne current room name
 type UpdateRoomRequest = gen.UpdateRoomRequest
 
 // UpdateUserRequest is the API's UpdateUserRequest model, an alias of [gen.UpdateUserRequest].
+//
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
 //   - Name string ("name"): Name of the user.
@@ -213,6 +233,7 @@ type UpdateRoomRequest = gen.UpdateRoomRequest
 type UpdateUserRequest = gen.UpdateUserRequest
 
 // User is the API's User model, an alias of [gen.User].
+//
 // Its fields:
 //   - AccessToken string ("access_token"): Access token to authenticate as the user.
 //   - CreatedAt time.Time ("created_at"): Creation time of the user
@@ -232,7 +253,8 @@ type User = gen.User
 //   - IsTerminated *bool ("is_terminated")
 type ListRoomsParams = gen.ListRoomsParams
 
-// CreatedPage is the API's CreateRoomPages200JSONResponseBody.pages model, an alias of [gen.CreatedPage].
+// CreatedPage is the object at CreateRoomPages200JSONResponseBody.pages in the API, an alias of [gen.CreatedPage].
+//
 // Its fields:
 //   - Entities []Entity ("entities")
 //   - ID string ("id")
