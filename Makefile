@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated check-deps build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
+.PHONY: all generate check-generated check-deps api-listing check-api api-diff build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
 
 all: build
 
@@ -18,6 +18,42 @@ check-generated: generate
 		echo "generated code is stale; run 'make generate' and commit:"; \
 		echo "$$status"; git --no-pager diff --stat -- gen '*.gen.go' '*.gen_test.go'; exit 1; \
 	fi
+
+## api-listing: regenerate api/go-api.txt, the listing of every exported
+## identifier of the public packages (root, api, gen, pagecalltest, webhook;
+## not cmd/ or internal/), one declaration a line, as Go's api/*.txt. Run it
+## after any change to the exported API (make generate included) and commit
+## the file with the change: its diff is what reviewers read.
+API_LISTING ?= api/go-api.txt
+api-listing:
+	$(GO) run ./internal/apilist -o $(API_LISTING)
+
+## check-api: fail when api/go-api.txt is not what api-listing would write.
+check-api:
+	@tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT && \
+	$(GO) run ./internal/apilist -o "$$tmp" && \
+	if ! diff -u $(API_LISTING) "$$tmp"; then \
+		echo "$(API_LISTING) is stale: the exported Go API changed (lines - were, + are). Run 'make api-listing' and commit it; 'make api-diff' classifies the change."; exit 1; \
+	fi
+
+## api-diff: classify the change of the exported Go API since API_BASE (a
+## git revision, default HEAD) with apidiff, pinned: "Incompatible
+## changes" means a new major version (minor while v0), "Compatible
+## changes" alone a minor one, nothing a patch (README, Versioning).
+## golang.org/x/exp has no release tags: the pseudo-version is the pin
+## (cmd/specupdate runs the same one).
+APIDIFF  ?= $(GO) run golang.org/x/exp/cmd/apidiff@v0.0.0-20261113113407-e3970619a1a4
+API_BASE ?= HEAD
+MODULE   := github.com/pplink/pagecall-go
+api-diff:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	git archive --format=tar $(API_BASE) | tar -x -C "$$tmp" && \
+	(cd "$$tmp" && $(APIDIFF) -m -w "$$tmp/base.export" $(MODULE) 2>/dev/null) && \
+	out=$$($(APIDIFF) -m "$$tmp/base.export" $(MODULE) 2>/dev/null) && \
+	if echo "$$out" | grep -q '^Incompatible changes:'; then class="incompatible: a new major version (minor while v0)"; \
+	elif echo "$$out" | grep -q '^Compatible changes:'; then class="compatible: a new minor version"; \
+	else class="none: a patch version"; fi && \
+	echo "Go API since $(API_BASE): $$class" && { [ -z "$$out" ] || echo "$$out"; }
 
 build:
 	$(GO) build $(PKGS)
@@ -59,7 +95,7 @@ actionlint:
 
 ## ci: everything .ci/run checks, in order of cost. release-check is not in
 ## it: see the target.
-ci: check-generated check-deps build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history otel
+ci: check-generated check-deps check-api build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history otel
 
 ## otel: the module github.com/pplink/pagecall-go/otel (package
 ## pagecallotel) has a go.mod of its own, which PKGS=./... does not cross

@@ -31,104 +31,247 @@ const (
 	RoomTypePublic  = gen.RoomTypePublic  // public
 )
 
-// CreateMemberRequest is an alias of [gen.CreateMemberRequest], whose documentation lists its fields.
+// CreateMemberRequest is the API's CreateMemberRequest model, an alias of [gen.CreateMemberRequest].
+//
+// Its fields:
+//   - Type MemberType ("type")
+//   - UserID string ("user_id", required): `user_id` of the user.
 type CreateMemberRequest = gen.CreateMemberRequest
 
-// CreateRoomRequest is an alias of [gen.CreateRoomRequest], whose documentation lists its fields.
+// CreateRoomPagesRequest is the API's CreateRoomPagesRequest model: The pages that CreateRoomPages adds to a room, in order.
+//
+// It is an alias of [gen.CreateRoomPagesRequest].
+//
+// It is a list of [Page].
+type CreateRoomPagesRequest = gen.CreateRoomPagesRequest
+
+// CreateRoomRequest is the API's CreateRoomRequest model: Request format to create a new room
+//
+// It is an alias of [gen.CreateRoomRequest].
+//
+// Its fields:
+//   - MaxMeetingSeconds *int ("max_meeting_seconds"): Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
+//   - Members []RoomMember ("members"): Specify inviting user_id and type
+//   - Name string ("name", required): Human-readable name of the room
+//   - Record *bool ("record"): All meeting will be recorded
+//   - Type RoomType ("type", required)
+//   - Webhook *Webhook ("webhook")
 type CreateRoomRequest = gen.CreateRoomRequest
 
-// Webhook is an alias of [gen.Webhook], whose documentation lists its fields.
+// Webhook is the object at CreateRoomRequest.webhook in the API, an alias of [gen.Webhook].
+//
+// Its fields:
+//   - Headers map[string]string ("headers"): Headers to include when sending the webhook, which can be useful when authentication is required.
+//   - URL string ("url", required): an URL to which the Pagecall server will send the webhook
 type Webhook = gen.Webhook
 
-// CreateUserRequest is an alias of [gen.CreateUserRequest], whose documentation lists its fields.
+// CreateUserRequest is the API's CreateUserRequest model, an alias of [gen.CreateUserRequest].
+//
+// Its fields:
+//   - DefaultMemberType MemberType ("default_member_type")
+//   - Name string ("name"): Name of the user.
+//   - ProfileURL string ("profile_url"): Profile image of the user
+//   - UserID string ("user_id", required): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
 type CreateUserRequest = gen.CreateUserRequest
 
-// Entity is an alias of [gen.Entity], whose documentation lists its fields.
+// Entity is the API's Entity model, an alias of [gen.Entity].
+//
+// Its fields:
+//   - Fixed *bool ("fixed"): If true, entity is created in a locked state
+//   - Src string ("src"): Source url (required for Image)
+//   - Type EntityType ("type", required)
 type Entity = gen.Entity
 
-// EntityType is an alias of [gen.EntityType], whose documentation lists its fields.
+// EntityType is the API's EntityType model: Type of entity in a page. Currently, manipulation through the API is only allowed for Image entities.
+// - Image: Image
+//
+// It is an alias of [gen.EntityType].
+//
+// Its values are the constants:
+//   - [EntityTypeImage]: "Image"
 type EntityType = gen.EntityType
 
-// Member is an alias of [gen.Member], whose documentation lists its fields.
+// Member is the API's Member model, an alias of [gen.Member].
+//
+// Its fields:
+//   - ID string ("id", required): generated member id
+//   - RoomID string ("room_id", required): ID of the room
+//   - Type MemberType ("type", required)
+//   - UserID string ("user_id", required): `user_id` of the user.
 type Member = gen.Member
 
-// MemberType is an alias of [gen.MemberType], whose documentation lists its fields.
+// MemberType is the API's MemberType model: Type of user in this room
+// - guest: The user is guest.
+// - host: The user is host. This user has administrator privileges.
+// - monitor: The user is observer. Can watch the meeting, but can not join.
+//
+// It is an alias of [gen.MemberType].
+//
+// Its values are the constants:
+//   - [MemberTypeGuest]: "guest"
+//   - [MemberTypeHost]: "host"
+//   - [MemberTypeMonitor]: "monitor"
 type MemberType = gen.MemberType
 
-// Page is an alias of [gen.Page], whose documentation lists its fields.
+// Page is the API's Page model, an alias of [gen.Page].
+//
+// Its fields:
+//   - Entities []Entity ("entities")
+//   - Index *int ("index")
+//   - Size *PageSize ("size")
 type Page = gen.Page
 
-// PageSize is an alias of [gen.PageSize], whose documentation lists its fields.
+// PageSize is the object at Page.size in the API: Size of a page
+//
+// It is an alias of [gen.PageSize].
+//
+// Its fields:
+//   - Height int ("height", required)
+//   - Width int ("width", required)
 type PageSize = gen.PageSize
 
-// Paging is an alias of [gen.Paging], whose documentation lists its fields.
+// Paging is the API's Paging model: Details of pagination used for current responses.
+//
+// It is an alias of [gen.Paging].
+//
+// Its fields:
+//   - Limit int ("limit", required)
+//   - Offset int ("offset", required)
+//   - Total int ("total", required)
 type Paging = gen.Paging
 
-// Room is an alias of [gen.Room], whose documentation lists its fields.
+// Room is the API's Room model: Information about room
+//
+// It is an alias of [gen.Room].
+//
+// Its fields:
+//   - ApplicationID string ("application_id"): ID of the workspace
+//   - CreatedAt time.Time ("created_at"): The room is created at specified time format
+//   - CreatedUserID string ("created_user_id"): *[Deprecated]* ID of the user who create this room
+//   - ID string ("id", required): ID of the room
+//   - IsEphemeral *bool ("is_ephemeral"): *[Deprecated]* Whether this room is for temporary or not. If true and all the members of this room leave, the room will be closed
+//   - IsRecurring *bool ("is_recurring"): *[Deprecated]* Whether this meeting occurs regularly or not. If true, it will be reopened according to a predefined schedule.
+//   - IsTerminated *bool ("is_terminated"): *[Deprecated]* **Use `terminated_at` instead.** Whether this room is terminated or not. If true, not available to join the room
+//   - LastThumbnailUpdatedAt time.Time ("last_thumbnail_updated_at"): *[Deprecated]* Last update time of generated thumbnail
+//   - Layout string ("layout"): How the room looks
+//   - MeetingTime *int ("meeting_time"): Total meeting time in seconds
+//   - Name string ("name", required): Human readable name of the room
+//   - Record *bool ("record"): Whether this room is recorded or not.
+//   - RoomTemplateID string ("room_template_id"): *[Deprecated]* **Use `layout` instead.** ID of the room template used by this room
+//   - StartedAt time.Time ("started_at"): The meeting is started at specified time format
+//   - TerminatedAt time.Time ("terminated_at"): The room is terminated at specified time format
+//   - ThumbnailURL string ("thumbnail_url"): Generated thumbnail for this room
+//   - Type RoomType ("type", required)
+//   - UpdatedAt time.Time ("updated_at"): The room settings are changed at specified time format
 type Room = gen.Room
 
-// RoomMember is an alias of [gen.RoomMember], whose documentation lists its fields.
+// RoomMember is the API's RoomMember model: Information about the member joined the room
+//
+// It is an alias of [gen.RoomMember].
+//
+// Its fields:
+//   - Name string ("name"): Display name of the user in the meeting room
+//   - Type MemberType ("type", required)
+//   - UserID string ("user_id", required): `user_id` of the user in application (workspace) scope
 type RoomMember = gen.RoomMember
 
-// RoomType is an alias of [gen.RoomType], whose documentation lists its fields.
+// RoomType is the API's RoomType model: Room can have three different type
+//
+// * `open`    - anyone who obtain this room url can join and replay the meet.
+// * `public`  - any member who haved joined in same worksapce can join and replay the meet.
+// * `private` - only invited workspace user can join and replay the meet.
+//
+// It is an alias of [gen.RoomType].
+//
+// Its values are the constants:
+//   - [RoomTypeOpen]: "open"
+//   - [RoomTypePrivate]: "private"
+//   - [RoomTypePublic]: "public"
 type RoomType = gen.RoomType
 
-// Session is an alias of [gen.Session], whose documentation lists its fields.
+// SendRoomMessageRequest is the API's SendRoomMessageRequest model: The message that SendRoomMessage sends to the live sessions of a room.
+//
+// It is an alias of [gen.SendRoomMessageRequest].
+//
+// Its fields:
+//   - Message string ("message", required)
+type SendRoomMessageRequest = gen.SendRoomMessageRequest
+
+// Session is the API's Session model, an alias of [gen.Session].
+//
+// Its fields:
+//   - ConnectedAt string ("connected_at"): Datetime when the session was established
+//   - DisconnectedAt string ("disconnected_at"): Datetime when the session was ended. It can be empty if the session is online.
+//   - ID string ("id", required): ID of the session
+//   - MemberID string ("member_id", required): ID for the member associated with the session
+//   - UserID string ("user_id"): ID for the user associated with the session. It can be empty if the session represents an anonymous user.
 type Session = gen.Session
 
-// UpdateMemberRequest is an alias of [gen.UpdateMemberRequest], whose documentation lists its fields.
+// UpdateMemberRequest is the API's UpdateMemberRequest model, an alias of [gen.UpdateMemberRequest].
+//
+// Its fields:
+//   - IsBlocked *bool ("is_blocked"): Kick the user from the room immediately, Works only on private type meeting room.
+//   - Name string ("name"): Change display name in meeting room
+//   - Type MemberType ("type")
 type UpdateMemberRequest = gen.UpdateMemberRequest
 
-// UpdateRoomRequest is an alias of [gen.UpdateRoomRequest], whose documentation lists its fields.
+// UpdateRoomRequest is the API's UpdateRoomRequest model: Request format to update setting of exisiting room
+//
+// It is an alias of [gen.UpdateRoomRequest].
+//
+// Its fields:
+//   - IsTerminated *bool ("is_terminated"): Set true to close this room
+//   - Name string ("name"): Set this to chagne current room name
 type UpdateRoomRequest = gen.UpdateRoomRequest
 
-// UpdateUserRequest is an alias of [gen.UpdateUserRequest], whose documentation lists its fields.
+// UpdateUserRequest is the API's UpdateUserRequest model, an alias of [gen.UpdateUserRequest].
+//
+// Its fields:
+//   - DefaultMemberType MemberType ("default_member_type")
+//   - Name string ("name"): Name of the user.
+//   - ProfileURL string ("profile_url"): Profile image of the user
 type UpdateUserRequest = gen.UpdateUserRequest
 
-// User is an alias of [gen.User], whose documentation lists its fields.
+// User is the API's User model, an alias of [gen.User].
+//
+// Its fields:
+//   - AccessToken string ("access_token"): Access token to authenticate as the user.
+//   - CreatedAt time.Time ("created_at"): Creation time of the user
+//   - DefaultMemberType MemberType ("default_member_type")
+//   - Name string ("name"): Name of the user.
+//   - ProfileURL string ("profile_url"): Profile image of the user
+//   - UpdatedAt time.Time ("updated_at"): Last modified time of the user
+//   - UserID string ("user_id"): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
 type User = gen.User
 
-// ListRoomsParams is an alias of [gen.ListRoomsParams], for [Client.ListRooms].
+// ListRoomsParams is an alias of [gen.ListRoomsParams], the query parameters of [Client.ListRooms].
+// Its fields:
+//   - Offset *int ("offset")
+//   - Limit *int ("limit")
+//   - Name *string ("name")
+//   - Layout *string ("layout")
+//   - IsTerminated *bool ("is_terminated")
 type ListRoomsParams = gen.ListRoomsParams
 
-// RoomsSendMessageJSONBody is an alias of [gen.RoomsSendMessageJSONBody], for [Client.RoomsSendMessage].
-type RoomsSendMessageJSONBody = gen.RoomsSendMessageJSONBody
-
-// CreateRoomsPageJSONBody is an alias of [gen.CreateRoomsPageJSONBody], for [Client.CreateRoomsPage].
-type CreateRoomsPageJSONBody = gen.CreateRoomsPageJSONBody
-
-// CreatedPage is an alias of [gen.CreatedPage], for [Client.CreateRoomsPage].
+// CreatedPage is the object at CreateRoomPages200JSONResponseBody.pages in the API, an alias of [gen.CreatedPage].
+//
+// Its fields:
+//   - Entities []Entity ("entities")
+//   - ID string ("id")
+//
+// [Client.CreateRoomPages] uses it.
 type CreatedPage = gen.CreatedPage
 
-// GetRoomSessionsParams is an alias of [gen.GetRoomSessionsParams], for [Client.GetRoomSessions].
-type GetRoomSessionsParams = gen.GetRoomSessionsParams
+// ListRoomSessionsParams is an alias of [gen.ListRoomSessionsParams], the query parameters of [Client.ListRoomSessions].
+// Its fields:
+//   - UserID *string ("user_id")
+//   - IsConnecting *bool ("is_connecting")
+type ListRoomSessionsParams = gen.ListRoomSessionsParams
 
-// ListUsersParams is an alias of [gen.ListUsersParams], for [Client.ListUsers].
+// ListUsersParams is an alias of [gen.ListUsersParams], the query parameters of [Client.ListUsers].
+// Its fields:
+//   - EmailSearchQuery *string ("email_search_query")
 type ListUsersParams = gen.ListUsersParams
-
-// CreateRoomJSONRequestBody is an alias of [gen.CreateRoomJSONRequestBody], the body of [Client.CreateRoom].
-type CreateRoomJSONRequestBody = gen.CreateRoomJSONRequestBody
-
-// UpdateRoomJSONRequestBody is an alias of [gen.UpdateRoomJSONRequestBody], the body of [Client.UpdateRoom].
-type UpdateRoomJSONRequestBody = gen.UpdateRoomJSONRequestBody
-
-// CreateMemberJSONRequestBody is an alias of [gen.CreateMemberJSONRequestBody], the body of [Client.CreateMember].
-type CreateMemberJSONRequestBody = gen.CreateMemberJSONRequestBody
-
-// UpdateMemberJSONRequestBody is an alias of [gen.UpdateMemberJSONRequestBody], the body of [Client.UpdateMember].
-type UpdateMemberJSONRequestBody = gen.UpdateMemberJSONRequestBody
-
-// RoomsSendMessageJSONRequestBody is an alias of [gen.RoomsSendMessageJSONRequestBody], the body of [Client.RoomsSendMessage].
-type RoomsSendMessageJSONRequestBody = gen.RoomsSendMessageJSONRequestBody
-
-// CreateRoomsPageJSONRequestBody is an alias of [gen.CreateRoomsPageJSONRequestBody], the body of [Client.CreateRoomsPage].
-type CreateRoomsPageJSONRequestBody = gen.CreateRoomsPageJSONRequestBody
-
-// CreateUserJSONRequestBody is an alias of [gen.CreateUserJSONRequestBody], the body of [Client.CreateUser].
-type CreateUserJSONRequestBody = gen.CreateUserJSONRequestBody
-
-// UpdateUserJSONRequestBody is an alias of [gen.UpdateUserJSONRequestBody], the body of [Client.UpdateUser].
-type UpdateUserJSONRequestBody = gen.UpdateUserJSONRequestBody
 
 // opListRooms describes GET /rooms for the request loop.
 var opListRooms = operation{
@@ -479,112 +622,112 @@ func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID strin
 	return &resp.JSON200.Member, nil
 }
 
-// opRoomsSendMessage describes POST /rooms/{room_id}/message for the request loop.
-var opRoomsSendMessage = operation{
-	id:     "RoomsSendMessage",
+// opSendRoomMessage describes POST /rooms/{room_id}/message for the request loop.
+var opSendRoomMessage = operation{
+	id:     "SendRoomMessage",
 	method: "POST",
 	path:   "/rooms/{room_id}/message",
 }
 
-// RoomsSendMessage calls "Send a message to a room", POST /rooms/{room_id}/message: Send a message to live sessions in a room
+// SendRoomMessage calls "Send a message to a room", POST /rooms/{room_id}/message: Send a message to live sessions in a room
 //
 // It returns the message of the answer.
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
-func (c *Client) RoomsSendMessage(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, opts ...CallOption) (string, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opRoomsSendMessage, opts, roomID)
+func (c *Client) SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageRequest, opts ...CallOption) (string, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opSendRoomMessage, opts, roomID)
 	if err != nil {
 		return *new(string), err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	hr, err := c.api.RoomsSendMessage(ctx, roomID, body)
-	resp, err := parse(c, cl, &opRoomsSendMessage, hr, err, gen.ParseRoomsSendMessageResponse)
+	hr, err := c.api.SendRoomMessage(ctx, roomID, body)
+	resp, err := parse(c, cl, &opSendRoomMessage, hr, err, gen.ParseSendRoomMessageResponse)
 	if err != nil {
-		return *new(string), c.named(&opRoomsSendMessage, err, roomID)
+		return *new(string), c.named(&opSendRoomMessage, err, roomID)
 	}
 	if resp.JSON200 == nil {
-		return *new(string), malformed(&opRoomsSendMessage, resp.HTTPResponse)
+		return *new(string), malformed(&opSendRoomMessage, resp.HTTPResponse)
 	}
 	return resp.JSON200.Message, nil
 }
 
-// opCreateRoomsPage describes POST /rooms/{room_id}/pages/create_many for the request loop.
-var opCreateRoomsPage = operation{
-	id:     "CreateRoomsPage",
+// opCreateRoomPages describes POST /rooms/{room_id}/pages/create_many for the request loop.
+var opCreateRoomPages = operation{
+	id:     "CreateRoomPages",
 	method: "POST",
 	path:   "/rooms/{room_id}/pages/create_many",
 }
 
-// CreateRoomsPage calls "Create Pages For Room", POST /rooms/{room_id}/pages/create_many: Create new pages in a meeting room (Bulk API)
+// CreateRoomPages calls "Create Pages For Room", POST /rooms/{room_id}/pages/create_many: Create new pages in a meeting room (Bulk API)
 //
 // It returns the pages of the answer.
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
-func (c *Client) CreateRoomsPage(ctx context.Context, roomID string, body CreateRoomsPageJSONBody, opts ...CallOption) ([]CreatedPage, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoomsPage, opts, roomID)
+func (c *Client) CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesRequest, opts ...CallOption) ([]CreatedPage, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoomPages, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	hr, err := c.api.CreateRoomsPage(ctx, roomID, body)
-	resp, err := parse(c, cl, &opCreateRoomsPage, hr, err, gen.ParseCreateRoomsPageResponse)
+	hr, err := c.api.CreateRoomPages(ctx, roomID, body)
+	resp, err := parse(c, cl, &opCreateRoomPages, hr, err, gen.ParseCreateRoomPagesResponse)
 	if err != nil {
-		return nil, c.named(&opCreateRoomsPage, err, roomID)
+		return nil, c.named(&opCreateRoomPages, err, roomID)
 	}
 	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateRoomsPage, resp.HTTPResponse)
+		return nil, malformed(&opCreateRoomPages, resp.HTTPResponse)
 	}
 	return resp.JSON200.Pages, nil
 }
 
-// opGetRoomSessions describes GET /rooms/{room_id}/sessions for the request loop.
-var opGetRoomSessions = operation{
-	id:     "GetRoomSessions",
+// opListRoomSessions describes GET /rooms/{room_id}/sessions for the request loop.
+var opListRoomSessions = operation{
+	id:     "ListRoomSessions",
 	method: "GET",
 	path:   "/rooms/{room_id}/sessions",
 }
 
-// GetRoomSessions calls "Get Sessions in a Room", GET /rooms/{room_id}/sessions: Get a list of sessions in a meeting room
+// ListRoomSessions calls "Get Sessions in a Room", GET /rooms/{room_id}/sessions: Get a list of sessions in a meeting room
 //
-// It returns one page of sessions; [Client.GetRoomSessionsSeq] iterates over all of them.
+// It returns one page of sessions; [Client.ListRoomSessionsSeq] iterates over all of them.
 // Path parameters that are "", "." or ".." are refused with [ErrInvalidPathParam]
 // before anything is sent; others are sent escaped as one path segment.
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
-func (c *Client) GetRoomSessions(ctx context.Context, roomID string, params *GetRoomSessionsParams, opts ...CallOption) ([]Session, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opGetRoomSessions, opts, roomID)
+func (c *Client) ListRoomSessions(ctx context.Context, roomID string, params *ListRoomSessionsParams, opts ...CallOption) ([]Session, error) {
+	ctx, cl, cancel, err := c.begin(ctx, &opListRoomSessions, opts, roomID)
 	if err != nil {
 		return nil, err
 	}
 	if cancel != nil {
 		defer cancel()
 	}
-	hr, err := c.api.GetRoomSessions(ctx, roomID, params)
-	resp, err := parse(c, cl, &opGetRoomSessions, hr, err, gen.ParseGetRoomSessionsResponse)
+	hr, err := c.api.ListRoomSessions(ctx, roomID, params)
+	resp, err := parse(c, cl, &opListRoomSessions, hr, err, gen.ParseListRoomSessionsResponse)
 	if err != nil {
-		return nil, c.named(&opGetRoomSessions, err, roomID)
+		return nil, c.named(&opListRoomSessions, err, roomID)
 	}
 	if resp.JSON200 == nil {
-		return nil, malformed(&opGetRoomSessions, resp.HTTPResponse)
+		return nil, malformed(&opListRoomSessions, resp.HTTPResponse)
 	}
 	return resp.JSON200.Sessions, nil
 }
 
-// GetRoomSessionsSeq iterates over every item [Client.GetRoomSessions] lists.
+// ListRoomSessionsSeq iterates over every item [Client.ListRoomSessions] lists.
 // The operation has no offset and limit, so one request fetches them all.
 // An error is yielded once, with the zero item, and ends the iteration.
 // The options apply to every page; a ResponseInfo describes the last one.
-func (c *Client) GetRoomSessionsSeq(ctx context.Context, roomID string, params *GetRoomSessionsParams, opts ...CallOption) iter.Seq2[Session, error] {
+func (c *Client) ListRoomSessionsSeq(ctx context.Context, roomID string, params *ListRoomSessionsParams, opts ...CallOption) iter.Seq2[Session, error] {
 	return func(yield func(Session, error) bool) {
-		items, err := c.GetRoomSessions(ctx, roomID, params, opts...)
+		items, err := c.ListRoomSessions(ctx, roomID, params, opts...)
 		if err != nil {
 			yield(*new(Session), err)
 			return

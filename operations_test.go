@@ -173,14 +173,14 @@ func TestGeneratedMethodsOnTheWire(t *testing.T) {
 			members, _, err := c.ListMembers(ctx, "r1")
 			return members, err
 		}, "GET", "/v1/rooms/r1/members", "", `{"members":[` + member + `]}`, "UserID:u1"},
-		{"GetRoomSessions", func(ctx context.Context, c *Client) (any, error) {
-			return c.GetRoomSessions(ctx, "r1", &GetRoomSessionsParams{IsConnecting: Ptr(false)})
+		{"ListRoomSessions", func(ctx context.Context, c *Client) (any, error) {
+			return c.ListRoomSessions(ctx, "r1", &ListRoomSessionsParams{IsConnecting: Ptr(false)})
 		}, "GET", "/v1/rooms/r1/sessions", "", `{"sessions":[{"id":"s1","member_id":"m1"}]}`, "ID:s1"},
-		{"RoomsSendMessage", func(ctx context.Context, c *Client) (any, error) {
-			return c.RoomsSendMessage(ctx, "r1", RoomsSendMessageJSONRequestBody{Message: "hello"})
+		{"SendRoomMessage", func(ctx context.Context, c *Client) (any, error) {
+			return c.SendRoomMessage(ctx, "r1", SendRoomMessageRequest{Message: "hello"})
 		}, "POST", "/v1/rooms/r1/message", `{"message":"hello"}`, `{"message":"sent"}`, "sent"},
-		{"CreateRoomsPage", func(ctx context.Context, c *Client) (any, error) {
-			return c.CreateRoomsPage(ctx, "r1", []Page{{Index: Ptr(0)}})
+		{"CreateRoomPages", func(ctx context.Context, c *Client) (any, error) {
+			return c.CreateRoomPages(ctx, "r1", CreateRoomPagesRequest{{Index: Ptr(0)}})
 		}, "POST", "/v1/rooms/r1/pages/create_many", `[{"index":0}]`,
 			`{"pages":[{"id":"p1","entities":[{"type":"Image","src":"https://example.com/a.png"}]}]}`, "a.png"},
 	}

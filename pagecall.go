@@ -236,7 +236,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		auth:      secretHeader("Bearer " + s.apiKey),
 		userAgent: []string{ua}[:1:1],
 		policy:    s.policy.withDefaults(),
-		budget:    newRetryBudget(),
+		budget:    newRetryBudget(s.policy.withDefaults()),
 		limiter:   limiter,
 		pause:     &pause{},
 		timeout:   s.timeout,
@@ -269,13 +269,14 @@ func NewClient(opts ...Option) (*Client, error) {
 func (c *Client) API() *gen.ClientWithResponses { return c.api }
 
 // RetryBudget returns the tokens left in the client's retry budget, from 0
-// to 400 (see RetryPolicy). An attempt that fails in a way worth retrying,
-// whatever its method, takes 5 tokens (10 for a timeout) and may be retried
-// only if they were there to take; a call the service answers in the end
-// gives back what its failures took, and one answered at once adds 1. It is
-// for metrics and debugging: a value below 5 means the API has failed
-// often enough that this client has stopped retrying and makes one attempt
-// per call, until successes earn tokens back.
+// to RetryPolicy.BudgetCapacity (400 by default; always the capacity when
+// RetryPolicy.DisableBudget turns it off). An attempt that fails in a way
+// worth retrying, whatever its method, takes 5 tokens (10 for a timeout)
+// and may be retried only if they were there to take; a call the service
+// answers in the end gives back what its failures took, and one answered
+// at once adds 1. It is for metrics and debugging: a value below 5 means
+// the API has failed often enough that this client has stopped retrying
+// and makes one attempt per call, until successes earn tokens back.
 func (c *Client) RetryBudget() float64 { return c.loop.budget.tokens() }
 
 // PausedUntil returns when the client-wide pause ends, or the zero time

@@ -17,8 +17,8 @@
 //   - [Client.DeleteRoom]: Delete Room, DELETE /rooms/{id}
 //   - [Client.GetRoom]: Get Room, GET /rooms/{id}
 //   - [Client.UpdateRoom]: Update Room, PUT /rooms/{id}
-//   - [Client.CreateRoomsPage]: Create Pages For Room, POST /rooms/{room_id}/pages/create_many
-//   - [Client.GetRoomSessions]: Get Sessions in a Room, GET /rooms/{room_id}/sessions
+//   - [Client.CreateRoomPages]: Create Pages For Room, POST /rooms/{room_id}/pages/create_many
+//   - [Client.ListRoomSessions]: Get Sessions in a Room, GET /rooms/{room_id}/sessions
 //
 // Tagged member:
 //
@@ -29,7 +29,7 @@
 //
 // Tagged user:
 //
-//   - [Client.RoomsSendMessage]: Send a message to a room, POST /rooms/{room_id}/message
+//   - [Client.SendRoomMessage]: Send a message to a room, POST /rooms/{room_id}/message
 //   - [Client.ListUsers]: List Users, GET /users
 //   - [Client.CreateUser]: Create User, POST /users
 //   - [Client.DeleteUser]: Delete User, DELETE /users/{user_id}

@@ -24,6 +24,10 @@ const (
 	// DefaultMaxRetryAfter is the longest Retry-After the client waits out.
 	// A server asking for a longer wait gets its error returned at once.
 	DefaultMaxRetryAfter = 30 * time.Second
+	// DefaultBudgetCapacity is the size of the client-wide retry budget in
+	// tokens, and where a new client starts: 80 retries' worth (a failed
+	// attempt takes 5). See RetryPolicy.
+	DefaultBudgetCapacity = 400
 )
 
 // RetryPolicy says which failed attempts are retried and how long to wait
@@ -51,6 +55,7 @@ const (
 // Retries are also bounded by a client-wide retry budget (see
 // Client.RetryBudget): during an outage the client stops retrying after
 // 80 failed attempts' worth of tokens, until successes earn them back.
+// BudgetCapacity sizes it and DisableBudget turns it off.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt.
 	MaxRetries int
@@ -60,6 +65,25 @@ type RetryPolicy struct {
 	MaxBackoff time.Duration
 	// MaxRetryAfter caps the Retry-After the client honours (default 30s).
 	MaxRetryAfter time.Duration
+	// BudgetCapacity is the size of the client-wide retry budget, in
+	// tokens (default DefaultBudgetCapacity, 400: 80 failed attempts'
+	// worth). A client starts with a full budget. A larger one retries
+	// through bigger bursts and spends more retries on an outage before it
+	// falls back to one attempt per call; one below 5 allows no retry.
+	BudgetCapacity int
+	// DisableBudget turns the retry budget off: no retry is ever refused
+	// for lack of tokens, and Client.RetryBudget stays at the capacity.
+	// MaxRetries then bounds the attempts of each call alone, so during
+	// an outage every call makes MaxRetries+1 attempts.
+	//
+	// Turn it off only for a caller that must finish a batch whatever the
+	// error rate and has its own limit on attempts: one job that deletes
+	// a list of users, say, where a call refused a retry is a call to redo
+	// by hand, and the job stops itself after so many failures. A client
+	// shared by many callers, or one serving requests, should keep the
+	// budget: it is what stops it from tripling the load on an API that
+	// is down.
+	DisableBudget bool
 }
 
 // DefaultRetryPolicy returns the policy a Client uses unless told otherwise.
@@ -69,11 +93,12 @@ func DefaultRetryPolicy() RetryPolicy {
 		InitialBackoff: DefaultInitialBackoff,
 		MaxBackoff:     DefaultMaxBackoff,
 		MaxRetryAfter:  DefaultMaxRetryAfter,
+		BudgetCapacity: DefaultBudgetCapacity,
 	}
 }
 
-// withDefaults fills zero durations with their defaults and clamps a
-// negative MaxRetries to 0.
+// withDefaults fills zero durations and a zero BudgetCapacity with their
+// defaults and clamps a negative MaxRetries to 0.
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxRetries < 0 {
 		p.MaxRetries = 0
@@ -89,6 +114,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.MaxRetryAfter <= 0 {
 		p.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if p.BudgetCapacity <= 0 {
+		p.BudgetCapacity = DefaultBudgetCapacity
 	}
 	return p
 }
@@ -263,30 +291,39 @@ func honoursRetryAfter(status int) bool {
 //     whatever the method, not only when a retry is sent: a POST answered
 //     503 is a failure of the service even though it is not retried, and
 //     it lowers the budget of every other call.
-//   - 400 tokens, not 500: 80 retries. A burst of 64 simultaneous failures
+//   - 400 tokens by default, not 500: 80 retries. A burst of 64 simultaneous failures
 //     (the CLI's highest --concurrency) takes 320 and is retried in full,
 //     while a total outage spends at most 80 retries in all, so 1,000 calls
 //     into it make at most 1.08 attempts each, and fewer per call the
 //     longer it lasts.
 //
 // First attempts are never refused, so the first call after recovery goes
-// through.
+// through. RetryPolicy.BudgetCapacity sizes the quota and
+// RetryPolicy.DisableBudget turns it off (the AWS SDKs offer the same,
+// asked for in aws-sdk-go-v2#1665).
 const (
-	budgetCapacity    = 400 // tokens, and where a new client starts
-	budgetRetryCost   = 5   // what an attempt that fails takes
-	budgetTimeoutCost = 10  // what a timed-out attempt takes: it held a connection the longest
-	budgetReward      = 1   // what a call that succeeds without a failure adds
+	budgetCapacity    = DefaultBudgetCapacity // tokens, and where a new client starts
+	budgetRetryCost   = 5                     // what an attempt that fails takes
+	budgetTimeoutCost = 10                    // what a timed-out attempt takes: it held a connection the longest
+	budgetReward      = 1                     // what a call that succeeds without a failure adds
 )
 
 // retryBudget is the quota described above. Safe for concurrent use: the
-// tokens are one lock-free int64.
+// tokens are one lock-free int64; capacity and off never change.
 type retryBudget struct {
-	left atomic.Int64
+	left     atomic.Int64
+	capacity int64
+	off      bool // RetryPolicy.DisableBudget: grant every retry, take nothing
 }
 
-func newRetryBudget() *retryBudget {
-	b := &retryBudget{}
-	b.left.Store(budgetCapacity)
+// newRetryBudget returns a full budget of p's capacity (p with its
+// defaults filled in), or one that refuses nothing if p disables it.
+func newRetryBudget(p RetryPolicy) *retryBudget {
+	b := &retryBudget{capacity: int64(p.BudgetCapacity), off: p.DisableBudget}
+	if b.capacity <= 0 {
+		b.capacity = budgetCapacity
+	}
+	b.left.Store(b.capacity)
 	return b
 }
 
@@ -302,6 +339,9 @@ type budgetHold struct{ held int64 }
 // the method idempotent). It takes cost tokens if that many are left and
 // reports whether it did; a retry may be sent only then.
 func (b *retryBudget) onFailure(h *budgetHold, cost int64) bool {
+	if b.off {
+		return true
+	}
 	for {
 		old := b.left.Load()
 		if old < cost {
@@ -319,6 +359,9 @@ func (b *retryBudget) onFailure(h *budgetHold, cost int64) bool {
 // back what its failed attempts took, or, if it took nothing, adds the
 // reward.
 func (b *retryBudget) onAnswer(h *budgetHold) {
+	if b.off {
+		return
+	}
 	n := h.held
 	if n == 0 {
 		n = budgetReward
@@ -326,7 +369,7 @@ func (b *retryBudget) onAnswer(h *budgetHold) {
 	h.held = 0
 	for {
 		old := b.left.Load()
-		v := min(old+n, budgetCapacity)
+		v := min(old+n, b.capacity)
 		if v == old || b.left.CompareAndSwap(old, v) {
 			return
 		}

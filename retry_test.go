@@ -56,7 +56,7 @@ func TestBackoffRange(t *testing.T) {
 }
 
 func TestDefaultRetryPolicy(t *testing.T) {
-	want := RetryPolicy{MaxRetries: 2, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
+	want := RetryPolicy{MaxRetries: 2, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second, BudgetCapacity: 400}
 	if got := DefaultRetryPolicy(); got != want {
 		t.Errorf("DefaultRetryPolicy() = %+v, want %+v", got, want)
 	}
@@ -221,7 +221,7 @@ func TestRetryBudgetArithmetic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := newRetryBudget()
+			b := newRetryBudget(DefaultRetryPolicy())
 			b.left.Store(tt.start)
 			var (
 				h      budgetHold
@@ -281,5 +281,75 @@ func TestAPIErrorTemporary(t *testing.T) {
 	var err error = &APIError{StatusCode: 503}
 	if !errors.As(err, new(*APIError)) {
 		t.Error("errors.As fails on *APIError")
+	}
+}
+
+// TestRetryBudgetCapacityAndDisable runs 100 calls one after another into
+// an API that answers every attempt 503 (DeleteUser, MaxRetries 2, so 3
+// attempts a call when nothing refuses a retry). The budget's capacity is
+// honoured: a client starts with that many tokens and stops retrying when
+// its failures have taken them; disabled, the budget refuses no retry, so
+// every call makes all its attempts, and it takes nothing.
+func TestRetryBudgetCapacityAndDisable(t *testing.T) {
+	const calls = 100
+	tests := []struct {
+		name         string
+		capacity     int
+		disable      bool
+		wantStart    float64
+		wantAttempts int64
+		wantLeft     float64
+	}{
+		// 80 failures' worth: 26 calls retried in full (78 failures), the
+		// 27th twice (the 80th failure empties it), 73 with one attempt.
+		{"default capacity", 0, false, 400, 27*3 + 73, 0},
+		// 4 failures' worth: the first call retried twice, the second once.
+		{"capacity 20", 20, false, 20, 3 + 2 + 98, 0},
+		// 200 failures' worth: 66 calls in full, the 67th too (its third
+		// failure finds nothing left but is not retried anyway), 33 single.
+		{"capacity 1000", 1000, false, 1000, 67*3 + 33, 0},
+		{"disabled", 0, true, 400, calls * 3, 400},
+		{"disabled whatever the capacity", 20, true, 20, calls * 3, 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base, hits := relServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			})
+			p := relFastPolicy
+			p.BudgetCapacity, p.DisableBudget = tt.capacity, tt.disable
+			c := relClient(t, base, WithRetryPolicy(p))
+			if got := c.RetryBudget(); got != tt.wantStart {
+				t.Errorf("a new client's budget is %v tokens, want %v", got, tt.wantStart)
+			}
+			for range calls {
+				var apiErr *APIError
+				if _, err := c.DeleteUser(context.Background(), "u1"); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
+					t.Fatalf("DeleteUser: %v, want the 503", err)
+				}
+			}
+			if got := hits.Load(); got != tt.wantAttempts {
+				t.Errorf("%d calls made %d attempts, want %d", calls, got, tt.wantAttempts)
+			}
+			if got := c.RetryBudget(); got != tt.wantLeft {
+				t.Errorf("budget left %v tokens, want %v", got, tt.wantLeft)
+			}
+		})
+	}
+}
+
+// TestRetryPolicyBudgetDefaults: the default policy has the default
+// capacity, a zero capacity means it, and the budget is on unless asked.
+func TestRetryPolicyBudgetDefaults(t *testing.T) {
+	if got := DefaultRetryPolicy(); got.BudgetCapacity != DefaultBudgetCapacity || got.DisableBudget {
+		t.Errorf("DefaultRetryPolicy() = %+v, want BudgetCapacity %d and the budget on", got, DefaultBudgetCapacity)
+	}
+	for _, capacity := range []int{0, -5} {
+		if got := (RetryPolicy{BudgetCapacity: capacity}).withDefaults().BudgetCapacity; got != DefaultBudgetCapacity {
+			t.Errorf("BudgetCapacity %d with defaults = %d, want %d", capacity, got, DefaultBudgetCapacity)
+		}
+	}
+	if got := (RetryPolicy{BudgetCapacity: 7}).withDefaults().BudgetCapacity; got != 7 {
+		t.Errorf("BudgetCapacity 7 with defaults = %d, want 7", got)
 	}
 }

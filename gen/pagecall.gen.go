@@ -91,6 +91,9 @@ type CreateMemberRequest struct {
 	UserID string `json:"user_id"`
 }
 
+// CreateRoomPagesRequest The pages that CreateRoomPages adds to a room, in order.
+type CreateRoomPagesRequest = []Page
+
 // CreateRoomRequest Request format to create a new room
 type CreateRoomRequest struct {
 	// MaxMeetingSeconds Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
@@ -353,6 +356,11 @@ type RoomMember struct {
 // Example: public
 type RoomType string
 
+// SendRoomMessageRequest The message that SendRoomMessage sends to the live sessions of a room.
+type SendRoomMessageRequest struct {
+	Message string `json:"message"`
+}
+
 // Session defines model for Session.
 type Session struct {
 	// ConnectedAt Datetime when the session was established
@@ -492,22 +500,14 @@ type ListRoomsParams struct {
 	IsTerminated *bool `form:"is_terminated,omitempty" json:"is_terminated,omitempty"`
 }
 
-// RoomsSendMessageJSONBody defines parameters for RoomsSendMessage.
-type RoomsSendMessageJSONBody struct {
-	Message string `json:"message"`
-}
-
-// CreateRoomsPageJSONBody defines parameters for CreateRoomsPage.
-type CreateRoomsPageJSONBody = []Page
-
-// CreatedPage defines parameters for CreateRoomsPage.
+// CreatedPage defines parameters for CreateRoomPages.
 type CreatedPage struct {
 	Entities []Entity `json:"entities,omitempty"`
 	ID       string   `json:"id,omitempty"`
 }
 
-// GetRoomSessionsParams defines parameters for GetRoomSessions.
-type GetRoomSessionsParams struct {
+// ListRoomSessionsParams defines parameters for ListRoomSessions.
+type ListRoomSessionsParams struct {
 	// UserID (Optional) Filter by user_id
 	UserID *string `form:"user_id,omitempty" json:"user_id,omitempty"`
 
@@ -533,11 +533,11 @@ type CreateMemberJSONRequestBody = CreateMemberRequest
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody = UpdateMemberRequest
 
-// RoomsSendMessageJSONRequestBody defines body for RoomsSendMessage for application/json ContentType.
-type RoomsSendMessageJSONRequestBody RoomsSendMessageJSONBody
+// SendRoomMessageJSONRequestBody defines body for SendRoomMessage for application/json ContentType.
+type SendRoomMessageJSONRequestBody = SendRoomMessageRequest
 
-// CreateRoomsPageJSONRequestBody defines body for CreateRoomsPage for application/json ContentType.
-type CreateRoomsPageJSONRequestBody = CreateRoomsPageJSONBody
+// CreateRoomPagesJSONRequestBody defines body for CreateRoomPages for application/json ContentType.
+type CreateRoomPagesJSONRequestBody = CreateRoomPagesRequest
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = CreateUserRequest
@@ -720,48 +720,48 @@ type ClientInterface interface {
 	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
 	UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RoomsSendMessageWithBody Send a message to a room
+	// SendRoomMessageWithBody Send a message to a room
 	//
 	// Send a message to live sessions in a room.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-	RoomsSendMessageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+	SendRoomMessageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RoomsSendMessage Send a message to a room
+	// SendRoomMessage Send a message to a room
 	//
 	// Send a message to live sessions in a room.
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-	RoomsSendMessage(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+	SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateRoomsPageWithBody Create Pages For Room
+	// CreateRoomPagesWithBody Create Pages For Room
 	//
 	// Create new pages in a meeting room (Bulk API).
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-	CreateRoomsPageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+	CreateRoomPagesWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateRoomsPage Create Pages For Room
+	// CreateRoomPages Create Pages For Room
 	//
 	// Create new pages in a meeting room (Bulk API).
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-	CreateRoomsPage(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+	CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetRoomSessions Get Sessions in a Room
+	// ListRoomSessions Get Sessions in a Room
 	//
 	// Get a list of sessions in a meeting room.
 	//
-	// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
-	GetRoomSessions(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /rooms/{room_id}/sessions (the `ListRoomSessions` operationId).
+	ListRoomSessions(ctx context.Context, roomID string, params *ListRoomSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List Users
 	//
@@ -1052,15 +1052,15 @@ func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID strin
 	return c.Client.Do(req)
 }
 
-// RoomsSendMessageWithBody Send a message to a room
+// SendRoomMessageWithBody Send a message to a room
 //
 // Send a message to live sessions in a room.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-func (c *Client) RoomsSendMessageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRoomsSendMessageRequestWithBody(c.Server, roomID, contentType, body)
+// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+func (c *Client) SendRoomMessageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendRoomMessageRequestWithBody(c.Server, roomID, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1071,15 +1071,15 @@ func (c *Client) RoomsSendMessageWithBody(ctx context.Context, roomID string, co
 	return c.Client.Do(req)
 }
 
-// RoomsSendMessage Send a message to a room
+// SendRoomMessage Send a message to a room
 //
 // Send a message to live sessions in a room.
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-func (c *Client) RoomsSendMessage(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRoomsSendMessageRequest(c.Server, roomID, body)
+// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+func (c *Client) SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSendRoomMessageRequest(c.Server, roomID, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1090,15 +1090,15 @@ func (c *Client) RoomsSendMessage(ctx context.Context, roomID string, body Rooms
 	return c.Client.Do(req)
 }
 
-// CreateRoomsPageWithBody Create Pages For Room
+// CreateRoomPagesWithBody Create Pages For Room
 //
 // Create new pages in a meeting room (Bulk API).
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-func (c *Client) CreateRoomsPageWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRoomsPageRequestWithBody(c.Server, roomID, contentType, body)
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+func (c *Client) CreateRoomPagesWithBody(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoomPagesRequestWithBody(c.Server, roomID, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1109,15 +1109,15 @@ func (c *Client) CreateRoomsPageWithBody(ctx context.Context, roomID string, con
 	return c.Client.Do(req)
 }
 
-// CreateRoomsPage Create Pages For Room
+// CreateRoomPages Create Pages For Room
 //
 // Create new pages in a meeting room (Bulk API).
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-func (c *Client) CreateRoomsPage(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateRoomsPageRequest(c.Server, roomID, body)
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+func (c *Client) CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRoomPagesRequest(c.Server, roomID, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1128,13 +1128,13 @@ func (c *Client) CreateRoomsPage(ctx context.Context, roomID string, body Create
 	return c.Client.Do(req)
 }
 
-// GetRoomSessions Get Sessions in a Room
+// ListRoomSessions Get Sessions in a Room
 //
 // Get a list of sessions in a meeting room.
 //
-// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
-func (c *Client) GetRoomSessions(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetRoomSessionsRequest(c.Server, roomID, params)
+// Corresponds with GET /rooms/{room_id}/sessions (the `ListRoomSessions` operationId).
+func (c *Client) ListRoomSessions(ctx context.Context, roomID string, params *ListRoomSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRoomSessionsRequest(c.Server, roomID, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1705,19 +1705,19 @@ func NewUpdateMemberRequestWithBody(server string, roomID string, memberID strin
 	return req, nil
 }
 
-// NewRoomsSendMessageRequest calls the generic RoomsSendMessage builder with application/json body
-func NewRoomsSendMessageRequest(server string, roomID string, body RoomsSendMessageJSONRequestBody) (*http.Request, error) {
+// NewSendRoomMessageRequest calls the generic SendRoomMessage builder with application/json body
+func NewSendRoomMessageRequest(server string, roomID string, body SendRoomMessageJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewRoomsSendMessageRequestWithBody(server, roomID, "application/json", bodyReader)
+	return NewSendRoomMessageRequestWithBody(server, roomID, "application/json", bodyReader)
 }
 
-// NewRoomsSendMessageRequestWithBody constructs an http.Request for the RoomsSendMessage method, with any body, and a specified content type
-func NewRoomsSendMessageRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
+// NewSendRoomMessageRequestWithBody constructs an http.Request for the SendRoomMessage method, with any body, and a specified content type
+func NewSendRoomMessageRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1752,19 +1752,19 @@ func NewRoomsSendMessageRequestWithBody(server string, roomID string, contentTyp
 	return req, nil
 }
 
-// NewCreateRoomsPageRequest calls the generic CreateRoomsPage builder with application/json body
-func NewCreateRoomsPageRequest(server string, roomID string, body CreateRoomsPageJSONRequestBody) (*http.Request, error) {
+// NewCreateRoomPagesRequest calls the generic CreateRoomPages builder with application/json body
+func NewCreateRoomPagesRequest(server string, roomID string, body CreateRoomPagesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateRoomsPageRequestWithBody(server, roomID, "application/json", bodyReader)
+	return NewCreateRoomPagesRequestWithBody(server, roomID, "application/json", bodyReader)
 }
 
-// NewCreateRoomsPageRequestWithBody constructs an http.Request for the CreateRoomsPage method, with any body, and a specified content type
-func NewCreateRoomsPageRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
+// NewCreateRoomPagesRequestWithBody constructs an http.Request for the CreateRoomPages method, with any body, and a specified content type
+func NewCreateRoomPagesRequestWithBody(server string, roomID string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1799,8 +1799,8 @@ func NewCreateRoomsPageRequestWithBody(server string, roomID string, contentType
 	return req, nil
 }
 
-// NewGetRoomSessionsRequest constructs an http.Request for the GetRoomSessions method
-func NewGetRoomSessionsRequest(server string, roomID string, params *GetRoomSessionsParams) (*http.Request, error) {
+// NewListRoomSessionsRequest constructs an http.Request for the ListRoomSessions method
+func NewListRoomSessionsRequest(server string, roomID string, params *ListRoomSessionsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2236,50 +2236,50 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
 	UpdateMemberWithResponse(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
-	// RoomsSendMessageWithBodyWithResponse Send a message to a room
+	// SendRoomMessageWithBodyWithResponse Send a message to a room
 	//
 	// Send a message to live sessions in a room.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-	RoomsSendMessageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error)
+	// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+	SendRoomMessageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error)
 
-	// RoomsSendMessageWithResponse Send a message to a room
+	// SendRoomMessageWithResponse Send a message to a room
 	//
 	// Send a message to live sessions in a room.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-	RoomsSendMessageWithResponse(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error)
+	// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+	SendRoomMessageWithResponse(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error)
 
-	// CreateRoomsPageWithBodyWithResponse Create Pages For Room
+	// CreateRoomPagesWithBodyWithResponse Create Pages For Room
 	//
 	// Create new pages in a meeting room (Bulk API).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-	CreateRoomsPageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error)
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+	CreateRoomPagesWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error)
 
-	// CreateRoomsPageWithResponse Create Pages For Room
+	// CreateRoomPagesWithResponse Create Pages For Room
 	//
 	// Create new pages in a meeting room (Bulk API).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-	CreateRoomsPageWithResponse(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error)
+	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+	CreateRoomPagesWithResponse(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error)
 
-	// GetRoomSessionsWithResponse Get Sessions in a Room
+	// ListRoomSessionsWithResponse Get Sessions in a Room
 	//
 	// Get a list of sessions in a meeting room.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
-	GetRoomSessionsWithResponse(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*GetRoomSessionsResponse, error)
+	// Corresponds with GET /rooms/{room_id}/sessions (the `ListRoomSessions` operationId).
+	ListRoomSessionsWithResponse(ctx context.Context, roomID string, params *ListRoomSessionsParams, reqEditors ...RequestEditorFn) (*ListRoomSessionsResponse, error)
 
 	// ListUsersWithResponse List Users
 	//
@@ -2780,7 +2780,7 @@ func (r UpdateMemberResponse) ContentType() string {
 	return ""
 }
 
-type RoomsSendMessageResponse struct {
+type SendRoomMessageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -2790,19 +2790,19 @@ type RoomsSendMessageResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RoomsSendMessageResponse) GetJSON200() *struct {
+func (r SendRoomMessageResponse) GetJSON200() *struct {
 	Message string `json:"message,omitempty"`
 } {
 	return r.JSON200
 }
 
 // GetBody returns the raw response body bytes
-func (r RoomsSendMessageResponse) GetBody() []byte {
+func (r SendRoomMessageResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r RoomsSendMessageResponse) Status() string {
+func (r SendRoomMessageResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2810,7 +2810,7 @@ func (r RoomsSendMessageResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r RoomsSendMessageResponse) StatusCode() int {
+func (r SendRoomMessageResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2818,14 +2818,14 @@ func (r RoomsSendMessageResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RoomsSendMessageResponse) ContentType() string {
+func (r SendRoomMessageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreateRoomsPageResponse struct {
+type CreateRoomPagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -2838,7 +2838,7 @@ type CreateRoomsPageResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateRoomsPageResponse) GetJSON200() *struct {
+func (r CreateRoomPagesResponse) GetJSON200() *struct {
 	// Pages Created pages
 	//
 	// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
@@ -2848,12 +2848,12 @@ func (r CreateRoomsPageResponse) GetJSON200() *struct {
 }
 
 // GetBody returns the raw response body bytes
-func (r CreateRoomsPageResponse) GetBody() []byte {
+func (r CreateRoomPagesResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreateRoomsPageResponse) Status() string {
+func (r CreateRoomPagesResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2861,7 +2861,7 @@ func (r CreateRoomsPageResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreateRoomsPageResponse) StatusCode() int {
+func (r CreateRoomPagesResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2869,14 +2869,14 @@ func (r CreateRoomsPageResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateRoomsPageResponse) ContentType() string {
+func (r CreateRoomPagesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetRoomSessionsResponse struct {
+type ListRoomSessionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -2886,19 +2886,19 @@ type GetRoomSessionsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetRoomSessionsResponse) GetJSON200() *struct {
+func (r ListRoomSessionsResponse) GetJSON200() *struct {
 	Sessions []Session `json:"sessions,omitempty"`
 } {
 	return r.JSON200
 }
 
 // GetBody returns the raw response body bytes
-func (r GetRoomSessionsResponse) GetBody() []byte {
+func (r ListRoomSessionsResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetRoomSessionsResponse) Status() string {
+func (r ListRoomSessionsResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2906,7 +2906,7 @@ func (r GetRoomSessionsResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetRoomSessionsResponse) StatusCode() int {
+func (r ListRoomSessionsResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2914,7 +2914,7 @@ func (r GetRoomSessionsResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetRoomSessionsResponse) ContentType() string {
+func (r ListRoomSessionsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3343,79 +3343,79 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, room
 	return ParseUpdateMemberResponse(rsp)
 }
 
-// RoomsSendMessageWithBodyWithResponse Send a message to a room
+// SendRoomMessageWithBodyWithResponse Send a message to a room
 //
 // Send a message to live sessions in a room.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-func (c *ClientWithResponses) RoomsSendMessageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error) {
-	rsp, err := c.RoomsSendMessageWithBody(ctx, roomID, contentType, body, reqEditors...)
+// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+func (c *ClientWithResponses) SendRoomMessageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error) {
+	rsp, err := c.SendRoomMessageWithBody(ctx, roomID, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRoomsSendMessageResponse(rsp)
+	return ParseSendRoomMessageResponse(rsp)
 }
 
-// RoomsSendMessageWithResponse Send a message to a room
+// SendRoomMessageWithResponse Send a message to a room
 //
 // Send a message to live sessions in a room.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /rooms/{room_id}/message (the `RoomsSendMessage` operationId).
-func (c *ClientWithResponses) RoomsSendMessageWithResponse(ctx context.Context, roomID string, body RoomsSendMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*RoomsSendMessageResponse, error) {
-	rsp, err := c.RoomsSendMessage(ctx, roomID, body, reqEditors...)
+// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
+func (c *ClientWithResponses) SendRoomMessageWithResponse(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error) {
+	rsp, err := c.SendRoomMessage(ctx, roomID, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRoomsSendMessageResponse(rsp)
+	return ParseSendRoomMessageResponse(rsp)
 }
 
-// CreateRoomsPageWithBodyWithResponse Create Pages For Room
+// CreateRoomPagesWithBodyWithResponse Create Pages For Room
 //
 // Create new pages in a meeting room (Bulk API).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-func (c *ClientWithResponses) CreateRoomsPageWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error) {
-	rsp, err := c.CreateRoomsPageWithBody(ctx, roomID, contentType, body, reqEditors...)
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+func (c *ClientWithResponses) CreateRoomPagesWithBodyWithResponse(ctx context.Context, roomID string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error) {
+	rsp, err := c.CreateRoomPagesWithBody(ctx, roomID, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateRoomsPageResponse(rsp)
+	return ParseCreateRoomPagesResponse(rsp)
 }
 
-// CreateRoomsPageWithResponse Create Pages For Room
+// CreateRoomPagesWithResponse Create Pages For Room
 //
 // Create new pages in a meeting room (Bulk API).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomsPage` operationId).
-func (c *ClientWithResponses) CreateRoomsPageWithResponse(ctx context.Context, roomID string, body CreateRoomsPageJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomsPageResponse, error) {
-	rsp, err := c.CreateRoomsPage(ctx, roomID, body, reqEditors...)
+// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
+func (c *ClientWithResponses) CreateRoomPagesWithResponse(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error) {
+	rsp, err := c.CreateRoomPages(ctx, roomID, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateRoomsPageResponse(rsp)
+	return ParseCreateRoomPagesResponse(rsp)
 }
 
-// GetRoomSessionsWithResponse Get Sessions in a Room
+// ListRoomSessionsWithResponse Get Sessions in a Room
 //
 // Get a list of sessions in a meeting room.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /rooms/{room_id}/sessions (the `GetRoomSessions` operationId).
-func (c *ClientWithResponses) GetRoomSessionsWithResponse(ctx context.Context, roomID string, params *GetRoomSessionsParams, reqEditors ...RequestEditorFn) (*GetRoomSessionsResponse, error) {
-	rsp, err := c.GetRoomSessions(ctx, roomID, params, reqEditors...)
+// Corresponds with GET /rooms/{room_id}/sessions (the `ListRoomSessions` operationId).
+func (c *ClientWithResponses) ListRoomSessionsWithResponse(ctx context.Context, roomID string, params *ListRoomSessionsParams, reqEditors ...RequestEditorFn) (*ListRoomSessionsResponse, error) {
+	rsp, err := c.ListRoomSessions(ctx, roomID, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetRoomSessionsResponse(rsp)
+	return ParseListRoomSessionsResponse(rsp)
 }
 
 // ListUsersWithResponse List Users
@@ -3844,15 +3844,15 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 	return response, nil
 }
 
-// ParseRoomsSendMessageResponse parses an HTTP response from a RoomsSendMessageWithResponse call
-func ParseRoomsSendMessageResponse(rsp *http.Response) (*RoomsSendMessageResponse, error) {
+// ParseSendRoomMessageResponse parses an HTTP response from a SendRoomMessageWithResponse call
+func ParseSendRoomMessageResponse(rsp *http.Response) (*SendRoomMessageResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &RoomsSendMessageResponse{
+	response := &SendRoomMessageResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -3878,15 +3878,15 @@ func ParseRoomsSendMessageResponse(rsp *http.Response) (*RoomsSendMessageRespons
 	return response, nil
 }
 
-// ParseCreateRoomsPageResponse parses an HTTP response from a CreateRoomsPageWithResponse call
-func ParseCreateRoomsPageResponse(rsp *http.Response) (*CreateRoomsPageResponse, error) {
+// ParseCreateRoomPagesResponse parses an HTTP response from a CreateRoomPagesWithResponse call
+func ParseCreateRoomPagesResponse(rsp *http.Response) (*CreateRoomPagesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CreateRoomsPageResponse{
+	response := &CreateRoomPagesResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -3915,15 +3915,15 @@ func ParseCreateRoomsPageResponse(rsp *http.Response) (*CreateRoomsPageResponse,
 	return response, nil
 }
 
-// ParseGetRoomSessionsResponse parses an HTTP response from a GetRoomSessionsWithResponse call
-func ParseGetRoomSessionsResponse(rsp *http.Response) (*GetRoomSessionsResponse, error) {
+// ParseListRoomSessionsResponse parses an HTTP response from a ListRoomSessionsWithResponse call
+func ParseListRoomSessionsResponse(rsp *http.Response) (*ListRoomSessionsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetRoomSessionsResponse{
+	response := &ListRoomSessionsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -28,7 +28,7 @@
 //
 // Rooms created with a webhook get Pagecall's session webhooks:
 // Server.TriggerSession makes a user join or leave a room, keeps the room's
-// sessions (GetRoomSessions) and members consistent, and POSTs the
+// sessions (ListRoomSessions) and members consistent, and POSTs the
 // documented event to the room's webhook URL with its headers. The mock
 // delivers to loopback URLs only. WithControlEndpoint offers the same to
 // other processes under ControlPrefix (what "pagecall trigger" calls).

@@ -59,21 +59,24 @@ type opKind struct {
 // storeOps maps lower-case operationIds to what the store does. Operations
 // not listed are answered from the document's examples alone.
 var storeOps = map[string]opKind{
-	"listusers":       {resUsers, verbList},
-	"createuser":      {resUsers, verbCreate},
-	"getuser":         {resUsers, verbGet},
-	"updateuser":      {resUsers, verbUpdate},
-	"deleteuser":      {resUsers, verbDelete},
-	"listrooms":       {resRooms, verbList},
-	"createroom":      {resRooms, verbCreate},
-	"getroom":         {resRooms, verbGet},
-	"updateroom":      {resRooms, verbUpdate},
-	"deleteroom":      {resRooms, verbDelete},
-	"listmembers":     {resMembers, verbList},
-	"createmember":    {resMembers, verbCreate},
-	"getmember":       {resMembers, verbGet},
-	"updatemember":    {resMembers, verbUpdate},
-	"getroomsessions": {resSessions, verbList},
+	"listusers":    {resUsers, verbList},
+	"createuser":   {resUsers, verbCreate},
+	"getuser":      {resUsers, verbGet},
+	"updateuser":   {resUsers, verbUpdate},
+	"deleteuser":   {resUsers, verbDelete},
+	"listrooms":    {resRooms, verbList},
+	"createroom":   {resRooms, verbCreate},
+	"getroom":      {resRooms, verbGet},
+	"updateroom":   {resRooms, verbUpdate},
+	"deleteroom":   {resRooms, verbDelete},
+	"listmembers":  {resMembers, verbList},
+	"createmember": {resMembers, verbCreate},
+	"getmember":    {resMembers, verbGet},
+	"updatemember": {resMembers, verbUpdate},
+	// ListRoomSessions is api/overlay.yaml's name for the published
+	// GetRoomSessions; a document served without the overlay keeps that.
+	"listroomsessions": {resSessions, verbList},
+	"getroomsessions":  {resSessions, verbList},
 }
 
 func classify(op *openapi3.Operation) (opKind, bool) {

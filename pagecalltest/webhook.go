@@ -54,7 +54,7 @@ func cloneHeaders(h map[string]string) map[string]string {
 // the documented JSON body to the room's webhook URL with the room's
 // webhook headers. It returns the status the receiver answered.
 //
-// A join starts a session (GetRoomSessions lists it) for the user's member
+// A join starts a session (ListRoomSessions lists it) for the user's member
 // of the room, adding a user of the store who is not a member of a public
 // or open room as a guest member; a leave ends the user's latest open
 // session. The payload counts the room's open sessions, and its members

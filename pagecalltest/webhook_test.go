@@ -132,7 +132,7 @@ func decodePayload(t *testing.T, body []byte) payload {
 
 // TestTriggerSessionDelivers follows a room through joins and leaves: each
 // webhook is the documented body with the room's headers, the counts are
-// those after the event, and GetRoomSessions agrees (spec-valid).
+// those after the event, and ListRoomSessions agrees (spec-valid).
 func TestTriggerSessionDelivers(t *testing.T) {
 	f := newHookFixture(t, "open")
 	steps := []struct {
@@ -140,7 +140,7 @@ func TestTriggerSessionDelivers(t *testing.T) {
 		sessions, members      int
 		sameSessionAs          int // 1-based step whose session this one ends; 0 for a join
 		wantMemberOfStep       int // 1-based step whose member this is; 0: a new one
-		connected, allSessions int // after the step, per GetRoomSessions
+		connected, allSessions int // after the step, per ListRoomSessions
 	}{
 		{"ada", ActionSessionJoined, 1, 1, 0, 0, 1, 1},
 		{"ada", ActionSessionJoined, 2, 1, 0, 1, 2, 2}, // a second device
@@ -197,10 +197,10 @@ func TestTriggerSessionDelivers(t *testing.T) {
 		if st.wantMemberOfStep > 0 && p.Payload.MemberID != got[st.wantMemberOfStep-1].Payload.MemberID {
 			t.Errorf("step %d: member %s, want step %d's", i+1, p.Payload.MemberID, st.wantMemberOfStep)
 		}
-		if hasOp(f.c.s, "GetRoomSessions") {
+		if hasOp(f.c.s, "ListRoomSessions") {
 			all := f.c.ok("GET", "/rooms/"+f.room+"/sessions", "") // checked against the document
 			if n := len(ids(all, "sessions", "id")); n != st.allSessions {
-				t.Errorf("step %d: GetRoomSessions lists %d, want %d", i+1, n, st.allSessions)
+				t.Errorf("step %d: ListRoomSessions lists %d, want %d", i+1, n, st.allSessions)
 			}
 			open := 0
 			for _, s := range all["sessions"].([]any) {
@@ -209,12 +209,12 @@ func TestTriggerSessionDelivers(t *testing.T) {
 				}
 			}
 			if open != st.connected {
-				t.Errorf("step %d: GetRoomSessions lists %d without disconnected_at, want %d", i+1, open, st.connected)
+				t.Errorf("step %d: ListRoomSessions lists %d without disconnected_at, want %d", i+1, open, st.connected)
 			}
-			if f.c.declaresQuery("GetRoomSessions", "is_connecting") { // since June 2023
+			if f.c.declaresQuery("ListRoomSessions", "is_connecting") { // since June 2023
 				live := f.c.ok("GET", "/rooms/"+f.room+"/sessions?is_connecting=true", "")
 				if n := len(ids(live, "sessions", "id")); n != st.connected {
-					t.Errorf("step %d: GetRoomSessions(is_connecting) lists %d, want %d", i+1, n, st.connected)
+					t.Errorf("step %d: ListRoomSessions(is_connecting) lists %d, want %d", i+1, n, st.connected)
 				}
 			}
 			field := "connected_at"

@@ -86,12 +86,12 @@ func TestAgainstMock(t *testing.T) {
 	}
 
 	// What the API says agrees with the events.
-	sessions, err := c.GetRoomSessions(ctx, room.ID, nil)
+	sessions, err := c.ListRoomSessions(ctx, room.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(sessions) != 1 || sessions[0].ID != got[0].Payload.SessionID || sessions[0].MemberID != member.ID {
-		t.Fatalf("GetRoomSessions = %+v, want the one session of the events", sessions)
+		t.Fatalf("ListRoomSessions = %+v, want the one session of the events", sessions)
 	}
 	for _, ts := range []struct {
 		field string

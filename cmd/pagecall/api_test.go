@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,7 +40,7 @@ func TestPinnedCommands(t *testing.T) {
 		"rooms update": "PUT /rooms/{id}", "rooms delete": "DELETE /rooms/{id}",
 		"rooms sessions":     "GET /rooms/{room_id}/sessions",
 		"rooms send-message": "POST /rooms/{room_id}/message",
-		"rooms create-page":  "POST /rooms/{room_id}/pages/create_many",
+		"rooms create-pages": "POST /rooms/{room_id}/pages/create_many",
 		"members list":       "GET /rooms/{room_id}/members", "members get": "GET /rooms/{room_id}/members/{member_id}",
 		"members create": "POST /rooms/{room_id}/members", "members update": "PUT /rooms/{room_id}/members/{member_id}",
 	} {
@@ -55,6 +56,48 @@ func TestPinnedCommands(t *testing.T) {
 		if c, _, err := root.Find(words); err != nil || c.Name() != words[1] {
 			t.Errorf("no command pagecall %s", strings.Join(words, " "))
 		}
+	}
+}
+
+// TestFormerVerbIsHiddenAlias: rooms create-page, the verb before the
+// overlay renamed CreateRoomsPage, still sends what rooms create-pages
+// sends, says on stderr what the command is called now (stdout stays the
+// answer alone), and is in no help.
+func TestFormerVerbIsHiddenAlias(t *testing.T) {
+	t.Parallel()
+	data := `[{"entities":[{"type":"Image","src":"https://example.com/a.png"}]}]`
+	var bodies []string
+	var stdouts []string
+	for _, verb := range []string{"create-pages", "create-page"} {
+		srv := pagecalltest.NewTestServer(t)
+		r := runTree(t, srv, treeIn{}, "rooms", verb, seededRoom, "--data", data, "--format", "json")
+		if r.code != exitOK {
+			t.Fatalf("rooms %s: exit %d: %s", verb, r.code, r.stderr)
+		}
+		reqs := srv.Requests()
+		if len(reqs) != 1 || reqs[0].Method != "POST" || !strings.HasSuffix(reqs[0].Path, "/pages/create_many") {
+			t.Fatalf("rooms %s sent %+v, want one POST .../pages/create_many", verb, reqs)
+		}
+		bodies = append(bodies, string(reqs[0].Body))
+		stdouts = append(stdouts, r.stdout)
+		notice := `"rooms create-page" is now "rooms create-pages"`
+		if got := strings.Contains(r.stderr, notice); got != (verb == "create-page") {
+			t.Errorf("rooms %s: stderr %q, want the notice %q only for the old verb", verb, r.stderr, notice)
+		}
+		if strings.Contains(r.stdout, "create-page\"") || strings.Contains(r.stdout, "is now") {
+			t.Errorf("rooms %s: the notice reached stdout: %q", verb, r.stdout)
+		}
+	}
+	if bodies[0] != bodies[1] {
+		t.Errorf("bodies differ: %s and %s", bodies[0], bodies[1])
+	}
+	if len(stdouts[0]) == 0 || stdouts[0] != stdouts[1] {
+		t.Errorf("stdouts differ or are empty: %q and %q", stdouts[0], stdouts[1])
+	}
+	srv := pagecalltest.NewTestServer(t)
+	help := runTree(t, srv, treeIn{}, "rooms", "--help")
+	if !strings.Contains(help.stdout, "create-pages") || regexp.MustCompile(`create-page\b`).MatchString(help.stdout) {
+		t.Errorf("rooms --help lists create-pages and not create-page? %s", help.stdout)
 	}
 }
 
@@ -82,7 +125,7 @@ func TestInvalidRequestsSendNothing(t *testing.T) {
 		{"unreadable --data file", []string{"rooms", "create", "--data", "@" + missing}, "no such file"},
 		{"flags on a non-object --data", []string{"rooms", "create", "--data", "[1]", "--name", "x"}, "--data is not a JSON object"},
 		{"a field the SDK cannot send", []string{"rooms", "create", "--data", `{"name":"x","type":"open","bogus":1}`}, `unknown field "bogus"`},
-		{"body required for an array body", []string{"rooms", "create-page", seededRoom}, "--data is required"},
+		{"body required for an array body", []string{"rooms", "create-pages", seededRoom}, "--data is required"},
 		{"unknown flag", []string{"rooms", "create", "--name", "x", "--type", "open", "--nope"}, "unknown flag: --nope"},
 		{"bad integer", []string{"rooms", "create", "--name", "x", "--type", "open", "--max-meeting-seconds", "ten"}, `invalid argument "ten" for "--max-meeting-seconds"`},
 		{"empty path parameter", []string{"rooms", "get", ""}, "ROOM_ID"},
@@ -151,7 +194,7 @@ func TestRequestFromFlags(t *testing.T) {
 			"", `{"is_terminated":false}`, ""},
 		{"unblock a member", []string{"members", "update", seededRoom, "external_user_102932", "--is-blocked=false"},
 			"", `{"is_blocked":false}`, ""},
-		{"an array body", []string{"rooms", "create-page", seededRoom, "--data", `[{"entities":[{"type":"Image","src":"https://example.com/a.png"}]}]`},
+		{"an array body", []string{"rooms", "create-pages", seededRoom, "--data", `[{"entities":[{"type":"Image","src":"https://example.com/a.png"}]}]`},
 			"", `[{"entities":[{"type":"Image","src":"https://example.com/a.png"}]}]`, ""},
 		{"query flags", []string{"rooms", "list", "--is-terminated=false", "--limit", "5"}, "", "", "is_terminated=false&limit=5"},
 		{"no query flags", []string{"rooms", "list"}, "", "", ""},

@@ -44,6 +44,7 @@ type opCommand struct {
 // is annotated with its operation; extras are added to their resource.
 func newResourceCmds(e *env, ops []*apiOp, overrides map[string]func() *cobra.Command, extras map[string][]*cobra.Command) []*cobra.Command {
 	byResource := map[string]*cobra.Command{}
+	formers := formerVerbs()
 	resource := func(name string) *cobra.Command {
 		if c := byResource[name]; c != nil {
 			return c
@@ -58,17 +59,19 @@ func newResourceCmds(e *env, ops []*apiOp, overrides map[string]func() *cobra.Co
 		return c
 	}
 	for _, o := range ops {
-		var cmd *cobra.Command
+		build := func() *cobra.Command { return newOpCmd(e, o) }
 		if mk := overrides[o.resource+" "+o.verb]; mk != nil {
-			cmd = mk()
-		} else {
-			cmd = newOpCmd(e, o)
+			build = mk
 		}
+		cmd := build()
 		if cmd.Annotations == nil {
 			cmd.Annotations = map[string]string{}
 		}
 		cmd.Annotations[annotationOperation] = o.method + " " + o.path
 		resource(o.resource).AddCommand(cmd)
+		for _, old := range formers[o.resource+" "+o.verb] {
+			resource(o.resource).AddCommand(formerAlias(build(), o.resource, old))
+		}
 	}
 	for name, cmds := range extras {
 		resource(name).AddCommand(cmds...)
@@ -78,12 +81,33 @@ func newResourceCmds(e *env, ops []*apiOp, overrides map[string]func() *cobra.Co
 		c := byResource[name]
 		var verbs []string
 		for _, sub := range c.Commands() {
-			verbs = append(verbs, sub.Name())
+			if !sub.Hidden {
+				verbs = append(verbs, sub.Name())
+			}
 		}
 		c.Short = fmt.Sprintf("Pagecall %s: %s", name, strings.Join(verbs, ", "))
 		out = append(out, c)
 	}
 	return out
+}
+
+// formerAlias turns cmd, a second build of an operation's command, into
+// its hidden alias under the former verb old (formerVerbs): it says on
+// stderr what the command is called now, then does what the command does.
+// It is a command of its own rather than a cobra alias because an alias
+// shows in the command's help, and cobra's Deprecated notice goes to the
+// command's output, stdout here, where it would corrupt JSON.
+func formerAlias(cmd *cobra.Command, resource, old string) *cobra.Command {
+	now := resource + " " + cmd.Name()
+	cmd.Use = old + strings.TrimPrefix(cmd.Use, cmd.Name())
+	cmd.Hidden = true
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		fmt.Fprintf(c.ErrOrStderr(), "pagecall: %q is now %q; the old name goes in the next minor version\n",
+			resource+" "+old, now)
+		return run(c, args)
+	}
+	return cmd
 }
 
 // newOpCmd derives the command of one operation from the spec.

@@ -42,10 +42,10 @@ func TestContractWriteInterrupted(t *testing.T) {
 			if !strings.Contains(r.stderr, "interrupt: starting no new call; removing what was created") {
 				t.Errorf("stderr lacks the notice of the first signal")
 			}
-			// The interrupted run stopped: CreateRoomsPage, the last write,
+			// The interrupted run stopped: CreateRoomPages, the last write,
 			// was never sent.
 			for _, req := range srv.Requests() {
-				if req.OperationID == "CreateRoomsPage" {
+				if req.OperationID == "CreateRoomPages" {
 					t.Errorf("a call after the interrupt: %s %s", req.Method, req.Path)
 				}
 			}

@@ -85,10 +85,10 @@ func (w *contractWriter) create(ctx context.Context, known map[string]map[string
 	if _, ok := step("UpdateMember", []string{roomID, memberID}, map[string]any{"name": userID}); !ok {
 		return
 	}
-	if _, ok := step("RoomsSendMessage", []string{roomID}, map[string]any{"message": "pagecall contract check"}); !ok {
+	if _, ok := step("SendRoomMessage", []string{roomID}, map[string]any{"message": "pagecall contract check"}); !ok {
 		return
 	}
-	step("CreateRoomsPage", []string{roomID}, []any{map[string]any{"index": 0}})
+	step("CreateRoomPages", []string{roomID}, []any{map[string]any{"index": 0}})
 }
 
 // cleanup removes every object the run created, rooms (and so their

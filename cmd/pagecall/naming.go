@@ -23,11 +23,28 @@ import (
 // verbs. The collection (nothing below it): GET list, POST create; an item
 // (one parameter below it): GET get, PUT or PATCH update, DELETE delete.
 // Every other operation takes its operationId, less the words that name the
-// resource and, for a GET, a leading "get" or "list": GetRoomSessions is
-// rooms sessions, roomsSendMessage rooms send-message, CreateRoomsPage rooms
-// create-page. A name that is empty, already taken, or reserved for a
+// resource and, for a GET, a leading "get" or "list": ListRoomSessions is
+// rooms sessions, SendRoomMessage rooms send-message, CreateRoomPages rooms
+// create-pages (the operationIds are api/overlay.yaml's, the SDK's method
+// names). A name that is empty, already taken, or reserved for a
 // hand-written command falls back to the whole operationId in kebab case
-// (rooms get-room-sessions).
+// (rooms list-room-sessions).
+//
+// A command that a rename moved keeps its former name as a hidden alias
+// for one minor version (formerVerbs).
+
+// formerVerbs maps a command ("resource verb") to the verbs it had before
+// a rename, each kept as a hidden alias that warns on stderr. An entry
+// goes in the minor version after the one that renamed the command:
+//   - v0.x: rooms create-page became rooms create-pages, when the overlay
+//     renamed CreateRoomsPage to CreateRoomPages (it creates many pages).
+//
+// rooms send-message and rooms sessions kept their verbs.
+func formerVerbs() map[string][]string {
+	return map[string][]string{
+		"rooms create-pages": {"create-page"},
+	}
+}
 
 // nameCommands sets the resource and verb of every operation. tags are the
 // tags the operations use; reserved holds "resource verb" names that

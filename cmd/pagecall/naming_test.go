@@ -27,9 +27,10 @@ func TestNameCommands(t *testing.T) {
 				{"GET", "/rooms/{id}", "getRoom", "rooms get"},
 				{"PUT", "/rooms/{id}", "updateRoom", "rooms update"},
 				{"DELETE", "/rooms/{id}", "deleteRoom", "rooms delete"},
-				{"GET", "/rooms/{room_id}/sessions", "GetRoomSessions", "rooms sessions"},
-				{"POST", "/rooms/{room_id}/message", "roomsSendMessage", "rooms send-message"},
-				{"POST", "/rooms/{room_id}/pages/create_many", "CreateRoomsPage", "rooms create-page"},
+				// api/overlay.yaml's operationIds, as the CLI sees them.
+				{"GET", "/rooms/{room_id}/sessions", "ListRoomSessions", "rooms sessions"},
+				{"POST", "/rooms/{room_id}/message", "SendRoomMessage", "rooms send-message"},
+				{"POST", "/rooms/{room_id}/pages/create_many", "CreateRoomPages", "rooms create-pages"},
 				{"GET", "/rooms/{room_id}/members", "ListMembers", "members list"},
 				{"POST", "/rooms/{room_id}/members", "CreateMember", "members create"},
 				{"GET", "/rooms/{room_id}/members/{member_id}", "GetMember", "members get"},

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		_, err = update(ctx, ".", fs.Arg(0), *allow, steps, stdout)
+		_, err = update(ctx, ".", fs.Arg(0), *allow, steps, true, stdout)
 	case "sync":
 		if fs.NArg() != 1 {
 			fmt.Fprint(stderr, usage)

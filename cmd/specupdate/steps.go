@@ -24,7 +24,7 @@ type step struct {
 
 // anySpecTag is the build tag under which only the version-independent
 // tests and the generated ones build. Test files written against the
-// checked-in spec's own operations and fields (RoomsSendMessage, say, which
+// checked-in spec's own operations and fields (SendRoomMessage, say, which
 // 2023 documents lack) carry `//go:build !anyspec`.
 const anySpecTag = "anyspec"
 

@@ -28,8 +28,10 @@ type syncOptions struct {
 	// Source says where the document came from, for the report.
 	Source string
 	// checks are the steps run after the replacement; nil means steps,
-	// what make update-spec runs. Tests use historySteps (go test -short).
+	// what make update-spec runs, and the Go API comparison. Tests use
+	// historySteps (go test -short), with goAPI to compare the Go API too.
 	checks []step
+	goAPI  bool
 }
 
 // maxReport keeps the report under GitHub's 65,536-character limit for a
@@ -59,11 +61,11 @@ func syncSpec(ctx context.Context, root, newSpec string, o syncOptions, w io.Wri
 	}
 
 	var log bytes.Buffer
-	checks := o.checks
+	checks, goAPI := o.checks, o.goAPI
 	if checks == nil {
-		checks = steps
+		checks, goAPI = steps, true
 	}
-	res, err := update(ctx, root, newSpec, o.AllowBreaking, checks, io.MultiWriter(w, &log))
+	res, err := update(ctx, root, newSpec, o.AllowBreaking, checks, goAPI, io.MultiWriter(w, &log))
 	breaking := res.breakingSummary() != ""
 	title := fmt.Sprintf("Pagecall spec update: openapi3.yaml %s", shortID(next))
 	if breaking {
@@ -105,7 +107,7 @@ func syncReport(cur, next []byte, o syncOptions, res *updateResult, err error, l
 	case summary != "":
 		fmt.Fprintf(&b, "**Breaking**: %s. Taken with ALLOW_BREAKING=1: decide the version bump (README, Versioning) before merging.\n\n", summary)
 	default:
-		fmt.Fprintf(&b, "**Not breaking**: oasdiff reports no change at error or warning level, and no generated method is removed or renamed.\n\n")
+		fmt.Fprintf(&b, "**Not breaking**: oasdiff reports no change at error or warning level, no generated method is removed or renamed, and apidiff finds no incompatible Go API change.\n\n")
 	}
 
 	b.WriteString("## Operations and generated methods\n\n")
@@ -121,6 +123,14 @@ func syncReport(cur, next []byte, o syncOptions, res *updateResult, err error, l
 
 	b.WriteString("\n## oasdiff breaking-change report\n\n")
 	fmt.Fprintf(&b, "%s, both documents with %s applied:\n\n```text\n%s\n```\n", oasdiffModule, overlayFile, strings.TrimRight(orNone(res.Oasdiff), "\n"))
+
+	b.WriteString("\n## Go API (apidiff)\n\n")
+	if res.GoAPI.Class == "" {
+		b.WriteString("Not compared: the update stopped before the comparison, or did not make it.\n")
+	} else {
+		fmt.Fprintf(&b, "%s, the module's exported API before and after (%s regenerated): **%s**, %s (README, Versioning).\n\n```text\n%s\n```\n",
+			apidiffModule, apiListing, res.GoAPI.Class, semverBump(res.GoAPI.Class), strings.TrimRight(orNone(res.GoAPI.Report), "\n"))
+	}
 
 	b.WriteString("\n## Checks: go generate, generated-code contract, go build, go vet, go test\n\n")
 	switch {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -79,7 +80,7 @@ func TestSync19To20(t *testing.T) {
 	out := t.TempDir()
 	report, outFile := filepath.Join(out, "report.md"), filepath.Join(out, "outputs")
 	var log bytes.Buffer
-	o := syncOptions{Report: report, Outputs: outFile, Source: "pagecall-history/20", checks: historySteps}
+	o := syncOptions{Report: report, Outputs: outFile, Source: "pagecall-history/20", checks: historySteps, goAPI: true}
 	if err := syncSpec(ctx, scratch, v20, o, &log); err != nil {
 		t.Fatalf("sync: %v\n%s", err, log.String())
 	}
@@ -121,10 +122,15 @@ func TestSync19To20(t *testing.T) {
 		"Passed.",
 		"ok  \tgithub.com/pplink/pagecall-go\t", // go test's line for the root package
 		"Source: pagecall-history/20",
+		"## Go API (apidiff)\n\n" + apidiffModule, // next to oasdiff's report
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+	// 19 to 20 renames a path parameter only: nothing a Go caller names.
+	if !regexp.MustCompile(`\*\*(none|compatible)\*\*`).Match(body) {
+		t.Errorf("report does not classify the Go API change as none or compatible")
 	}
 	if got := outputs(t, outFile); got["changed"] != "true" || got["breaking"] != "false" || !strings.HasPrefix(got["title"], "Pagecall spec update: openapi3.yaml blob ") {
 		t.Errorf("outputs = %v, want changed=true breaking=false and a title", got)
@@ -171,7 +177,7 @@ func TestSyncLabelsBreaking(t *testing.T) {
 		t.Error("a refused sync changed api/openapi.yaml")
 	}
 	body, _ := os.ReadFile(report)
-	for _, want := range []string{"**Update failed**", "Breaking for Go callers: RoomsSendMessage removed (POST /rooms/{room_id}/message)", "api-path-removed-without-deprecation", "Not run"} {
+	for _, want := range []string{"**Update failed**", "Breaking for Go callers: SendRoomMessage removed (POST /rooms/{room_id}/message)", "api-path-removed-without-deprecation", "Not run"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("refusal report lacks %q:\n%s", want, body)
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -31,6 +32,9 @@ type updateResult struct {
 	Ops opsDiff
 	// GoBreaking lists generated methods removed or renamed.
 	GoBreaking []string
+	// GoAPI is apidiff's verdict on the module before and after, when
+	// update compared the Go API (after its checks passed).
+	GoAPI goAPIResult
 	// Checks is what the steps after the replacement printed, test
 	// results included.
 	Checks string
@@ -45,6 +49,9 @@ func (r *updateResult) breakingSummary() string {
 	if n := len(r.GoBreaking); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d generated methods removed or renamed", n))
 	}
+	if r.GoAPI.Class == apiIncompatible {
+		parts = append(parts, "an incompatible Go API change (apidiff)")
+	}
 	return strings.Join(parts, " and ")
 }
 
@@ -53,9 +60,12 @@ func (r *updateResult) breakingSummary() string {
 // generated methods that would be removed or renamed), then regenerates
 // and builds, vets and tests the module. Any failure after the replacement
 // puts api/openapi.yaml and gen/ back exactly as they were. checks are the
-// steps run after the replacement (steps, in make update-spec). The result
-// is returned with the error too, as far as update got.
-func update(ctx context.Context, root, newSpec string, allowBreaking bool, checks []step, w io.Writer) (*updateResult, error) {
+// steps run after the replacement (steps, in make update-spec). With goAPI,
+// update also regenerates api/go-api.txt and classifies the change to the
+// module's exported Go API with apidiff, against the module as it was
+// before: an incompatible change fails the update unless allowBreaking.
+// The result is returned with the error too, as far as update got.
+func update(ctx context.Context, root, newSpec string, allowBreaking bool, checks []step, goAPI bool, w io.Writer) (*updateResult, error) {
 	res := &updateResult{}
 	fmt.Fprintf(w, "== 1/4 validate %s\n", newSpec)
 	next, err := validate(ctx, newSpec, filepath.Join(root, overlayFile), w)
@@ -104,6 +114,19 @@ func update(ctx context.Context, root, newSpec string, allowBreaking bool, check
 		return res, err
 	}
 	fmt.Fprintf(w, "== 4/4 replace %s, regenerate, build, vet, test\n", specFile)
+	if goAPI && hasAPIListing(root) {
+		dir, err := os.MkdirTemp("", "specupdate-apidiff-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		fmt.Fprintf(w, "-- Go API before the update (%s -w)\n", apidiffModule)
+		baseline, err := writeAPIBaseline(ctx, root, dir)
+		if err != nil {
+			return res, err
+		}
+		checks = append(slices.Clone(checks), apiSteps(baseline, &res.GoAPI, allowBreaking)...)
+	}
 	var out strings.Builder
 	err = applySpec(ctx, root, data, checks, io.MultiWriter(w, &out))
 	res.Checks = out.String()
@@ -120,6 +143,9 @@ func update(ctx context.Context, root, newSpec string, allowBreaking bool, check
 // error.
 func applySpec(ctx context.Context, root string, data []byte, checks []step, w io.Writer) error {
 	paths := []string{specFile, genDir}
+	if _, err := os.Stat(filepath.Join(root, apiListing)); err == nil {
+		paths = append(paths, apiListing) // regenerated when update compares the Go API
+	}
 	// The generated files outside gen/ (the root package's operations.gen.go
 	// and its test, the CLI's cmd/pagecall/operations.gen.go) come from the
 	// spec too.
