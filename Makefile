@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated check-deps build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
+.PHONY: all generate check-generated check-deps validate-spec build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
 
 all: build
 
@@ -44,11 +44,20 @@ lint:
 test:
 	$(GO) test -race $(PKGS)
 
-## check-deps: the library must not link kin-openapi (the mock and tools may)
+## check-deps: the library must not link an OpenAPI library, kin-openapi or
+## libopenapi (the mock and tools may)
 check-deps:
-	@if $(GO) list -deps . ./gen | grep -q getkin; then \
-		echo "the pagecall package links kin-openapi:"; $(GO) list -deps . ./gen | grep getkin; exit 1; \
+	@if $(GO) list -deps . ./gen | grep -Eq 'getkin|pb33f'; then \
+		echo "the pagecall package links an OpenAPI library:"; $(GO) list -deps . ./gen | grep -E 'getkin|pb33f'; exit 1; \
 	fi
+
+## validate-spec: validate api/openapi.yaml (or SPEC) after api/overlay.yaml
+## with two independent validators, kin-openapi and pb33f's
+## libopenapi-validator (the OpenAPI JSON Schema), so that neither one's
+## blind spots (kin-openapi accepts `required: []`) let an invalid document
+## through. See docs/SPEC-UPDATES.md.
+validate-spec:
+	$(GO) run ./cmd/specupdate validate $(or $(SPEC),api/openapi.yaml)
 
 ## actionlint: lint the GitHub workflows. shellcheck and pyflakes are turned
 ## off so that the result does not depend on what else is installed (GitHub's
@@ -59,7 +68,7 @@ actionlint:
 
 ## ci: everything .ci/run checks, in order of cost. release-check is not in
 ## it: see the target.
-ci: check-generated check-deps build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history
+ci: check-generated check-deps validate-spec build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history
 
 ## update-spec: take a new Pagecall spec: validate, report breaking changes
 ## (oasdiff), replace api/openapi.yaml, regenerate, build, vet, test; restores
