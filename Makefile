@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated check-deps api-listing check-api api-diff build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
+.PHONY: all generate check-generated check-deps validate-spec api-listing check-api api-diff build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
 
 all: build
 
@@ -80,11 +80,20 @@ lint:
 test:
 	$(GO) test -race $(PKGS)
 
-## check-deps: the library must not link kin-openapi (the mock and tools may)
+## check-deps: the library must not link an OpenAPI library, kin-openapi or
+## libopenapi (the mock and tools may)
 check-deps:
-	@if $(GO) list -deps . ./gen | grep -q getkin; then \
-		echo "the pagecall package links kin-openapi:"; $(GO) list -deps . ./gen | grep getkin; exit 1; \
+	@if $(GO) list -deps . ./gen | grep -Eq 'getkin|pb33f'; then \
+		echo "the pagecall package links an OpenAPI library:"; $(GO) list -deps . ./gen | grep -E 'getkin|pb33f'; exit 1; \
 	fi
+
+## validate-spec: validate api/openapi.yaml (or SPEC) after api/overlay.yaml
+## with two independent validators, kin-openapi and pb33f's
+## libopenapi-validator (the OpenAPI JSON Schema), so that neither one's
+## blind spots (kin-openapi accepts `required: []`) let an invalid document
+## through. See docs/SPEC-UPDATES.md.
+validate-spec:
+	$(GO) run ./cmd/specupdate validate $(or $(SPEC),api/openapi.yaml)
 
 ## actionlint: lint the GitHub workflows. shellcheck and pyflakes are turned
 ## off so that the result does not depend on what else is installed (GitHub's
@@ -95,7 +104,7 @@ actionlint:
 
 ## ci: everything .ci/run checks, in order of cost. release-check is not in
 ## it: see the target.
-ci: check-generated check-deps check-api build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history otel
+ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history otel
 
 ## otel: the module github.com/pplink/pagecall-go/otel (package
 ## pagecallotel) has a go.mod of its own, which PKGS=./... does not cross

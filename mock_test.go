@@ -28,7 +28,10 @@ func TestAgainstMock(t *testing.T) {
 	}{
 		{"delete", pagecalltest.APIKey, nil, mockUser, 0, 1},
 		{"unknown user", pagecalltest.APIKey, nil, "nobody", http.StatusBadRequest, 1},
-		{"wrong key: 401, not retried", "not-the-key", nil, mockUser, http.StatusUnauthorized, 1},
+		// Pagecall's document declares 400 for a refused key, so the mock
+		// answers 400 (a 401 takes a Fault), and a 400 is not retried.
+		{"wrong key: 400, not retried", "not-the-key", nil, mockUser, http.StatusBadRequest, 1},
+		{"injected 401, not retried", pagecalltest.APIKey, []pagecalltest.Fault{{Status: 401}}, mockUser, http.StatusUnauthorized, 1},
 		{"503 then success", pagecalltest.APIKey, []pagecalltest.Fault{{Status: 503}}, mockUser, 0, 2},
 		{"429 with Retry-After 0", pagecalltest.APIKey, []pagecalltest.Fault{{Status: 429, RetryAfter: "0"}}, mockUser, 0, 2},
 		{"reset then success", pagecalltest.APIKey, []pagecalltest.Fault{{Reset: true}}, mockUser, 0, 2},

@@ -301,12 +301,7 @@ func statusOf(err error) int {
 // back, so that it cannot reach logs through the error's message or body.
 func (l *requestLoop) scrub(e *APIError) *APIError {
 	key := strings.TrimPrefix(l.auth(), "Bearer ")
-	if strings.Contains(e.Message, key) {
-		e.Message = strings.ReplaceAll(e.Message, key, redacted)
-	}
-	if bytes.Contains(e.Body, []byte(key)) {
-		e.Body = bytes.ReplaceAll(e.Body, []byte(key), []byte(redacted))
-	}
+	e.Message, e.Body = redactKey(e.Message, key), redactKeyBytes(e.Body, key) // the rule: redact.go
 	return e
 }
 

@@ -20,11 +20,19 @@
 // 000585f36eed9e8fb6b655b4 and a member of it), so that the examples of path
 // parameters name objects that exist.
 //
-// Errors the mock itself produces carry a JSON body {"message": "..."}:
-// 401 for a missing or wrong key, 404 for an unknown route, 405 for a method
-// the path does not declare, 400 for a request that fails validation, and
-// the operation's own error status (404, or its lowest declared 4xx) for an
-// unknown user, room or member ("room not found").
+// Errors the mock itself produces carry a JSON body {"message": "..."}, and
+// for an operation of the document their status is one the operation
+// declares. A missing or wrong key gets the status the document gives it:
+// 401 where the operation declares 401, otherwise the declared 4xx that
+// speaks of authentication (Pagecall declares 400, "Invalid Parameters
+// Supplied or Unauthenticated or Unauthorized"). A request that fails
+// validation gets 400, and an unknown user, room or member ("room not
+// found") the operation's own error status (404, or its lowest declared
+// 4xx); any other client error the operation does not declare (a body over
+// the limit) becomes its lowest declared 4xx. Outside the document's
+// operations, an unknown route gets 404 and a method the path does not
+// declare 405. A test that wants an answer the document does not declare,
+// such as a 401, injects it as a Fault.
 //
 // Rooms created with a webhook get Pagecall's session webhooks:
 // Server.TriggerSession makes a user join or leave a room, keeps the room's

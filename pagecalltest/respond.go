@@ -51,22 +51,68 @@ func successResponse(op *openapi3.Operation) (int, *openapi3.SchemaRef) {
 
 // errorStatus is the status the mock uses for a request it must refuse after
 // validation (an unknown user, say): 404 if the operation declares it,
-// otherwise the lowest 4xx it declares (Pagecall declares only 400), so the
+// otherwise its lowest declared 4xx (Pagecall declares only 400), so the
 // answer stays within the document.
 func errorStatus(op *openapi3.Operation) int {
-	if op.Responses == nil || op.Responses.Value("404") != nil {
-		return http.StatusNotFound
+	return declaredStatus(op, http.StatusNotFound)
+}
+
+// authStatus is the status for a request without a valid key: 401 if the
+// operation declares it; otherwise the declared 4xx whose description
+// speaks of authentication (Pagecall's 400 reads "Invalid Parameters
+// Supplied or Unauthenticated or Unauthorized"), else the lowest declared
+// 4xx.
+func authStatus(op *openapi3.Operation) int {
+	if op == nil || op.Responses == nil || declares(op, http.StatusUnauthorized) {
+		return http.StatusUnauthorized
 	}
-	best := 0
-	for key := range op.Responses.Map() {
-		if n, err := strconv.Atoi(key); err == nil && n >= 400 && n < 500 && (best == 0 || n < best) {
-			best = n
+	for _, code := range clientErrors(op) {
+		r := op.Responses.Value(strconv.Itoa(code))
+		if r != nil && r.Value != nil && r.Value.Description != nil {
+			d := strings.ToLower(*r.Value.Description)
+			if strings.Contains(d, "unauthenticated") || strings.Contains(d, "unauthorized") {
+				return code
+			}
 		}
 	}
-	if best == 0 {
-		return http.StatusNotFound
+	return declaredStatus(op, http.StatusUnauthorized)
+}
+
+// declaredStatus returns status if the operation declares it (exactly, as
+// a range such as "4XX", or through "default"), otherwise the lowest 4xx it
+// declares. An operation that declares no responses, or no 4xx, leaves
+// status as is.
+func declaredStatus(op *openapi3.Operation, status int) int {
+	if op == nil || op.Responses == nil || op.Responses.Len() == 0 || declares(op, status) {
+		return status
 	}
-	return best
+	if codes := clientErrors(op); len(codes) > 0 {
+		return codes[0]
+	}
+	return status
+}
+
+// declares reports whether the operation documents an answer with status:
+// exactly, by its range ("4XX"), or by "default", as kin-openapi's
+// response validation looks it up. An operation without responses declares
+// nothing.
+func declares(op *openapi3.Operation, status int) bool {
+	if op == nil || op.Responses == nil {
+		return false
+	}
+	return op.Responses.Status(status) != nil || op.Responses.Default() != nil
+}
+
+// clientErrors lists the 4xx statuses the operation declares, lowest first.
+func clientErrors(op *openapi3.Operation) []int {
+	var codes []int
+	for key := range op.Responses.Map() {
+		if n, err := strconv.Atoi(key); err == nil && n >= 400 && n < 500 {
+			codes = append(codes, n)
+		}
+	}
+	slices.Sort(codes)
+	return codes
 }
 
 var pathParamPattern = regexp.MustCompile(`\{([^}]+)\}`)
@@ -96,19 +142,10 @@ func (s *Server) respond(route *routers.Route, params map[string]string, query u
 	if schema != nil {
 		body = sample(schema)
 	}
-	kind, ok := classify(op)
-	if !ok {
-		return answer{status, body}
-	}
 	obj, _ := body.(map[string]any)
 	if obj == nil {
 		obj = map[string]any{}
 	}
-	var fields map[string]any
-	if len(reqBody) > 0 {
-		_ = json.Unmarshal(reqBody, &fields) // validated already; a non-object simply has no fields
-	}
-	names := resourceNames[kind.res]
 	notFound := func(what string) answer { return answer{errorStatus(op), errorBody(what + " not found")} }
 	path := pathValues(route, params)
 	arg := func(i int) string {
@@ -119,6 +156,23 @@ func (s *Server) respond(route *routers.Route, params map[string]string, query u
 	}
 	now := s.now()
 	st := s.store
+	if isCreatePages(op) {
+		if _, ok := st.rooms.get(arg(0)); !ok {
+			return notFound("room")
+		}
+		var requested []any
+		_ = json.Unmarshal(reqBody, &requested) // validated already: an array of pages
+		return answer{status, st.createPages(schema, obj, requested, now)}
+	}
+	kind, ok := classify(op)
+	if !ok {
+		return answer{status, body}
+	}
+	var fields map[string]any
+	if len(reqBody) > 0 {
+		_ = json.Unmarshal(reqBody, &fields) // validated already; a non-object simply has no fields
+	}
+	names := resourceNames[kind.res]
 
 	// The collection the operation works on; rooms' members and sessions
 	// need their room.
@@ -153,6 +207,20 @@ func (s *Server) respond(route *routers.Route, params map[string]string, query u
 			}
 			one = st.putUser(id, fields, now)
 		case resRooms:
+			// A member's user_id is "`user_id` of the user in application
+			// (workspace) scope" here, and "`user_id` of the user" in
+			// CreateMember: a user that exists. So CreateRoom refuses an
+			// unknown member user as CreateMember does (the same status
+			// and "user not found"), and creates nothing.
+			if members, ok := fields["members"].([]any); ok {
+				for _, m := range members {
+					if m, ok := m.(map[string]any); ok {
+						if _, ok := st.users.get(fmt.Sprint(m["user_id"])); !ok {
+							return notFound("user")
+						}
+					}
+				}
+			}
 			one = st.createRoom(fields, now)
 		case resMembers:
 			if _, ok := st.users.get(fmt.Sprint(fields["user_id"])); !ok {

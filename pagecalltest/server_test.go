@@ -112,13 +112,15 @@ func TestAuthentication(t *testing.T) {
 		wantStatus int
 		wantMsg    string
 	}{
-		{"missing key", "", nil, http.StatusUnauthorized, "missing API key"},
-		{"wrong key", "Bearer nope", nil, http.StatusUnauthorized, "invalid API key"},
-		{"not a bearer", "Basic " + pagecalltest.APIKey, nil, http.StatusUnauthorized, "missing API key"},
+		// Pagecall's document declares 400 ("...Unauthenticated or
+		// Unauthorized") for a refused key, not 401.
+		{"missing key", "", nil, http.StatusBadRequest, "missing API key"},
+		{"wrong key", "Bearer nope", nil, http.StatusBadRequest, "invalid API key"},
+		{"not a bearer", "Basic " + pagecalltest.APIKey, nil, http.StatusBadRequest, "missing API key"},
 		{"right key", "Bearer " + pagecalltest.APIKey, nil, http.StatusOK, ""},
 		{"lowercase scheme", "bearer " + pagecalltest.APIKey, nil, http.StatusOK, ""},
 		{"custom key", "Bearer sk-custom", []pagecalltest.Option{pagecalltest.WithAPIKey("sk-custom")}, http.StatusOK, ""},
-		{"default key refused when custom set", "Bearer " + pagecalltest.APIKey, []pagecalltest.Option{pagecalltest.WithAPIKey("sk-custom")}, http.StatusUnauthorized, "invalid API key"},
+		{"default key refused when custom set", "Bearer " + pagecalltest.APIKey, []pagecalltest.Option{pagecalltest.WithAPIKey("sk-custom")}, http.StatusBadRequest, "invalid API key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,7 +107,10 @@ type Example struct {
 // Example returns a valid request for the operation with this operationId
 // (compared without regard to case): what the conformance tests send to
 // every operation the document has. The path values name the objects the
-// server was seeded with. ok is false if there is no such operation.
+// server was seeded with, and so does every user_id in the body (the
+// document's examples name users it does not describe, and a room's
+// members must be users that exist). ok is false if there is no such
+// operation.
 func (s *Server) Example(operationID string) (ex Example, ok bool) {
 	for _, route := range s.spec.operations() {
 		if !strings.EqualFold(route.Operation.OperationID, operationID) {
@@ -138,10 +141,36 @@ func (s *Server) Example(operationID string) (ex Example, ok bool) {
 		}
 		if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil {
 			if sc := jsonBodySchema(rb.Value.Content); sc != nil {
-				ex.Body = mustJSON(sample(sc))
+				s.mu.Lock()
+				seed := s.store.seedUser
+				s.mu.Unlock()
+				ex.Body = mustJSON(withUser(sample(sc), seed))
 			}
 		}
 		return ex, true
 	}
 	return Example{}, false
+}
+
+// withUser sets every string user_id in the JSON value v to id, and returns
+// v. An empty id changes nothing.
+func withUser(v any, id string) any {
+	if id == "" {
+		return v
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if _, ok := e.(string); ok && k == "user_id" {
+				v[k] = id
+			} else {
+				withUser(e, id)
+			}
+		}
+	case []any:
+		for _, e := range v {
+			withUser(e, id)
+		}
+	}
+	return v
 }

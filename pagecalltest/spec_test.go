@@ -138,3 +138,119 @@ func TestSampleFallsBackFromInvalidExample(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorAnswersAreDeclared sends every operation of the embedded
+// document the requests the mock refuses (no key, a wrong key, an unknown
+// object, a malformed body, a body over the limit) and checks each answer
+// with ValidateResponse, status included: the mock answers only statuses
+// the operation declares.
+func TestErrorAnswersAreDeclared(t *testing.T) {
+	// Refused requests change nothing, so two servers serve every case:
+	// one as configured by default, one with a small body limit.
+	s, small := NewTestServer(t), NewTestServer(t)
+	small.maxBody = 32 // before any request
+	type refusal struct {
+		name    string
+		srv     *Server
+		refused bool // the answer must be a 4xx
+		edit    func(req *http.Request, params map[string]string)
+	}
+	for _, route := range s.spec.operations() {
+		cases := []refusal{
+			{"no key", s, true, func(req *http.Request, _ map[string]string) { req.Header.Del("Authorization") }},
+			{"wrong key", s, true, func(req *http.Request, _ map[string]string) { req.Header.Set("Authorization", "Bearer nope") }},
+		}
+		if strings.Contains(route.Path, "{") {
+			// Not every operation looks its objects up (the mock answers
+			// those it does not model from the document), so only the
+			// status is checked here.
+			cases = append(cases, refusal{"unknown object", s, false, func(req *http.Request, params map[string]string) {
+				for k, v := range params {
+					req.URL.Path = strings.Replace(req.URL.Path, "/"+v, "/nobody-"+k, 1)
+					params[k] = "nobody-" + k
+				}
+			}})
+		}
+		if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil && jsonBodySchema(rb.Value.Content) != nil {
+			cases = append(cases,
+				refusal{"malformed body", s, true, func(req *http.Request, _ map[string]string) {
+					req.Body, req.ContentLength = io.NopCloser(strings.NewReader("{")), 1
+				}},
+				refusal{"body over the limit", small, true, func(req *http.Request, _ map[string]string) {
+					big := `{"name":"` + strings.Repeat("x", 64) + `"}`
+					req.Body, req.ContentLength = io.NopCloser(strings.NewReader(big)), int64(len(big))
+				}},
+			)
+		}
+		for _, tc := range cases {
+			t.Run(route.Method+" "+route.Path+" "+tc.name, func(t *testing.T) {
+				req, params := validRequest(t, tc.srv, route)
+				tc.edit(req, params)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.refused && (resp.StatusCode < 400 || resp.StatusCode >= 500) {
+					t.Fatalf("status %d, want a refusal; body %s", resp.StatusCode, body)
+				}
+				checkResponse(t, req, params, route, resp, body)
+			})
+		}
+	}
+}
+
+// TestAuthStatusFollowsDocument checks that a refused key gets the status
+// the operation declares for it: 401 where declared, else the 4xx whose
+// description speaks of authentication, else the lowest 4xx.
+func TestAuthStatusFollowsDocument(t *testing.T) {
+	resp := func(codes ...string) *openapi3.Operation {
+		op := &openapi3.Operation{Responses: openapi3.NewResponses()}
+		for _, c := range codes {
+			code, desc, _ := strings.Cut(c, " ")
+			op.Responses.Set(code, &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription(desc)})
+		}
+		return op
+	}
+	tests := []struct {
+		name string
+		op   *openapi3.Operation
+		want int
+	}{
+		{"Pagecall's 400", resp("200 OK", "400 Invalid Parameters Supplied or Unauthenticated or Unauthorized", "500 Validation exception"), 400},
+		{"401 declared", resp("200 OK", "400 Bad input", "401 No key"), 401},
+		{"4XX range declared", resp("200 OK", "4XX Client error"), 401},
+		{"default declared", resp("200 OK", "default Error"), 401},
+		{"auth described on 403", resp("200 OK", "400 Bad input", "403 Unauthorized"), 403},
+		{"lowest 4xx otherwise", resp("200 OK", "422 Bad input", "409 Conflict"), 409},
+		{"no 4xx at all", resp("200 OK"), 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := authStatus(tt.op); got != tt.want {
+				t.Errorf("authStatus = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestInjected401StillPossible checks that a test can still see a 401 from
+// the mock by asking for it, although the document does not declare it.
+func TestInjected401StillPossible(t *testing.T) {
+	s := NewTestServer(t)
+	s.Inject(Fault{Status: http.StatusUnauthorized})
+	route := s.spec.operations()[0]
+	req, _ := validRequest(t, s, route)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("status %d, want the injected 401", resp.StatusCode)
+	}
+}

@@ -190,6 +190,9 @@ type store struct {
 	// memberSchema and sessionSchema shape every room's collections.
 	memberSchema, sessionSchema *openapi3.SchemaRef
 	seq                         int
+	// seedUser is the ID of the user the examples describe, seeded at
+	// start ("" if the document has none).
+	seedUser string
 }
 
 // newStore finds each resource's schema in the success responses of its
@@ -231,6 +234,7 @@ func newStore(doc *openapi3.T) *store {
 		u := st.users.template()
 		if id, _ := u["user_id"].(string); id != "" {
 			st.users.set(id, u, st.next)
+			st.seedUser = id
 		}
 	}
 	if st.rooms.schema != nil {

@@ -44,7 +44,8 @@ func (c client) declaresQuery(operationID, name string) bool {
 }
 
 // do sends method path (below the base URL) with body ("" for none), checks
-// the answer against the document and returns its status and decoded body.
+// the answer against the document (its status too: a refusal must be one
+// the operation declares) and returns its status and decoded body.
 func (c client) do(method, path, body string) (int, map[string]any) {
 	c.t.Helper()
 	var rd io.Reader
@@ -74,9 +75,9 @@ func (c client) do(method, path, body string) (int, map[string]any) {
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	if resp.StatusCode == http.StatusOK {
-		checkResponse(c.t, probe, params, route, resp, raw)
-	}
+	// Every answer, refusals included: its status must be one the
+	// operation declares.
+	checkResponse(c.t, probe, params, route, resp, raw)
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
 		c.t.Fatalf("%s %s: body %s: %v", method, path, raw, err)
@@ -237,5 +238,98 @@ func TestStoreUsers(t *testing.T) {
 	c.ok("DELETE", "/users/u1", "")
 	if status, _ := c.do("GET", "/users/u1", ""); status != http.StatusBadRequest {
 		t.Errorf("GetUser after delete: status %d", status)
+	}
+}
+
+// TestCreateRoomsPageAnswersTheRequest checks that CreateRoomPages answers
+// with the pages that were asked for, one created page per requested page,
+// in order, each with its own entities and a new ID; and not the example's
+// two pages whatever was sent.
+func TestCreateRoomsPageAnswersTheRequest(t *testing.T) {
+	c := client{t, NewTestServer(t)}
+	c.needOps("createRoom", "CreateRoomPages")
+	room := obj(c.ok("POST", "/rooms", `{"name":"board","type":"open"}`), "room")["id"].(string)
+	// The path is found by operationId, as the mock finds its operations.
+	pagesPath := func(roomID string) string {
+		for _, op := range c.s.Operations() {
+			if strings.EqualFold(op.OperationID, "CreateRoomPages") {
+				return pathParamPattern.ReplaceAllString(op.Path, roomID)
+			}
+		}
+		return ""
+	}
+	img := func(n int) string { return fmt.Sprintf(`{"type":"Image","src":"https://example.com/%d.png"}`, n) }
+	tests := []struct {
+		name  string
+		body  string
+		want  []int // per created page: how many entities, -1 for none given
+		first string
+	}{
+		{"one page, one entity", `[{"entities":[` + img(1) + `]}]`, []int{1}, "https://example.com/1.png"},
+		{"three pages", `[{"entities":[` + img(1) + `,` + img(2) + `]},{"entities":[]},{"entities":[` + img(3) + `]}]`, []int{2, 0, 1}, "https://example.com/1.png"},
+		{"a page without entities", `[{"index":0}]`, []int{-1}, ""},
+		{"no pages", `[]`, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pages, _ := c.ok("POST", pagesPath(room), tt.body)["pages"].([]any)
+			if len(pages) != len(tt.want) {
+				t.Fatalf("%d pages created, want %d: %v", len(pages), len(tt.want), pages)
+			}
+			seen := map[any]bool{}
+			for i, p := range pages {
+				page := p.(map[string]any)
+				if id, _ := page["id"].(string); id == "" || seen[id] {
+					t.Errorf("page %d: id %v, want a new one", i, page["id"])
+				}
+				seen[page["id"]] = true
+				ents, has := page["entities"].([]any)
+				if tt.want[i] < 0 {
+					if has {
+						t.Errorf("page %d: entities %v made up; none were sent", i, ents)
+					}
+					continue
+				}
+				if len(ents) != tt.want[i] {
+					t.Errorf("page %d: %d entities, want %d: %v", i, len(ents), tt.want[i], ents)
+				}
+			}
+			if tt.first != "" {
+				if src := pages[0].(map[string]any)["entities"].([]any)[0].(map[string]any)["src"]; src != tt.first {
+					t.Errorf("first entity src = %v, want %s", src, tt.first)
+				}
+			}
+		})
+	}
+	if status, out := c.do("POST", pagesPath("nowhere"), `[{"entities":[`+img(1)+`]}]`); status == http.StatusOK || out["message"] != "room not found" {
+		t.Errorf("pages for an unknown room: %d %v, want room not found", status, out)
+	}
+}
+
+// TestMembersAreCheckedAlike checks that CreateRoom refuses a member whose
+// user does not exist exactly as CreateMember does (same status, same
+// message), creates no room then, and accepts a member who exists.
+func TestMembersAreCheckedAlike(t *testing.T) {
+	c := client{t, NewTestServer(t)}
+	c.needOps("createUser", "createRoom", "listRooms", "CreateMember", "ListMembers")
+	c.ok("POST", "/users", `{"user_id":"ada","name":"Ada"}`)
+	room := obj(c.ok("POST", "/rooms", `{"name":"r","type":"open"}`), "room")["id"].(string)
+
+	memberStatus, memberOut := c.do("POST", "/rooms/"+room+"/members", `{"user_id":"nobody","type":"guest"}`)
+	if memberStatus == http.StatusOK {
+		t.Fatal("CreateMember of an unknown user succeeded")
+	}
+	before := len(c.s.RoomIDs())
+	roomStatus, roomOut := c.do("POST", "/rooms", `{"name":"r2","type":"open","members":[{"user_id":"ada","type":"host"},{"user_id":"nobody","type":"guest"}]}`)
+	if roomStatus != memberStatus || roomOut["message"] != memberOut["message"] {
+		t.Errorf("CreateRoom with an unknown member: %d %v; CreateMember: %d %v; want the same", roomStatus, roomOut, memberStatus, memberOut)
+	}
+	if after := len(c.s.RoomIDs()); after != before {
+		t.Errorf("a refused CreateRoom created a room: %d rooms, had %d", after, before)
+	}
+
+	ok := obj(c.ok("POST", "/rooms", `{"name":"r3","type":"open","members":[{"user_id":"ada","type":"host"}]}`), "room")
+	if got := ids(c.ok("GET", "/rooms/"+ok["id"].(string)+"/members", ""), "members", "user_id"); len(got) != 1 || got[0] != "ada" {
+		t.Errorf("members of a room created with ada = %v, want [ada]", got)
 	}
 }

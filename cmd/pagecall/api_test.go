@@ -182,8 +182,10 @@ func TestRequestFromFlags(t *testing.T) {
 		{"a bare boolean flag is true", []string{"rooms", "create", "--name", "s", "--type", "open", "--record"},
 			"", `{"name":"s","type":"open","record":true}`, ""},
 		{"integer and JSON flags", []string{"rooms", "create", "--name", "s", "--type", "open", "--max-meeting-seconds", "600",
-			"--members", `[{"user_id":"u1","type":"host"}]`, "--webhook", `{"url":"https://example.com/hook","headers":{"X-A":"1"}}`},
-			"", `{"name":"s","type":"open","max_meeting_seconds":600,"members":[{"user_id":"u1","type":"host"}],"webhook":{"url":"https://example.com/hook","headers":{"X-A":"1"}}}`, ""},
+			// The member is the mock's seeded user: CreateRoom refuses a
+			// member whose user does not exist, as CreateMember does.
+			"--members", `[{"user_id":"external_user_102932","type":"host"}]`, "--webhook", `{"url":"https://example.com/hook","headers":{"X-A":"1"}}`},
+			"", `{"name":"s","type":"open","max_meeting_seconds":600,"members":[{"user_id":"external_user_102932","type":"host"}],"webhook":{"url":"https://example.com/hook","headers":{"X-A":"1"}}}`, ""},
 		{"flags override --data", []string{"rooms", "create", "--data", `{"name":"a","type":"open","record":true}`, "--name", "b", "--record=false"},
 			"", `{"name":"b","type":"open","record":false}`, ""},
 		{"--data from a file", []string{"rooms", "create", "--data", "@" + file, "--type", "public"},

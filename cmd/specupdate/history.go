@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -111,8 +112,9 @@ func history(ctx context.Context, root, dir string, jobs int, w io.Writer) error
 }
 
 // checkVersion checks one published version in the scratch module copyDir:
-// the overlay's errata must be gone and DeleteUser must keep its shape, then
-// it must generate, build, vet and pass the tests.
+// the overlay's errata must be gone, DeleteUser must keep its shape and the
+// second validator (secondOpinion) must find the overlaid document valid,
+// then it must generate, build, vet and pass the tests.
 func checkVersion(ctx context.Context, copyDir, version string) result {
 	start := time.Now()
 	r := result{name: strings.TrimSuffix(filepath.Base(version), ".yaml"), overlay: "-"}
@@ -122,8 +124,11 @@ func checkVersion(ctx context.Context, copyDir, version string) result {
 			return err
 		}
 		r.ops, r.overlay, r.refusals = c.Operations, matchCounts(c.Actions), c.Invalid
-		if len(c.Contract) > 0 {
-			return &validationError{File: version, Problems: c.Contract}
+		// A problem the second validator finds in the overlaid document
+		// fails the version: the overlay itself must not make a version
+		// invalid (as it once left `required: []`).
+		if problems := append(slices.Clone(c.Contract), c.Independent...); len(problems) > 0 {
+			return &validationError{File: version, Problems: problems}
 		}
 		data, err := os.ReadFile(version)
 		if err != nil {

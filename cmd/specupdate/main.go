@@ -117,7 +117,7 @@ func validate(ctx context.Context, file, overlay string, w io.Writer) (*checked,
 	if err := c.err(file); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(w, "%s: valid after %s (%d operations; overlay matches %s)\n", file, overlayFile, c.Operations, matchCounts(c.Actions))
+	fmt.Fprintf(w, "%s: valid after %s for kin-openapi and libopenapi-validator (%d operations; overlay matches %s)\n", file, overlayFile, c.Operations, matchCounts(c.Actions))
 	return c, nil
 }
 

@@ -307,3 +307,64 @@ func TestRunUsage(t *testing.T) {
 		t.Errorf("validate missing file: code %d, output %q", code, out.String())
 	}
 }
+
+// TestSecondValidatorCatchesEmptyRequired proves why the second validator is
+// there: an overlay that empties a required list (as api/overlay.yaml once
+// left UpdateRoomRequest's `required: []`) makes a document that the OAS
+// 3.0 schema forbids (minItems 1). kin-openapi lets it pass; secondOpinion
+// reports it, and checkSpec's error then stops an update.
+func TestSecondValidatorCatchesEmptyRequired(t *testing.T) {
+	spec := strings.Replace(minimalSpec, "    User:\n      type: object\n", "    User:\n      type: object\n      required: [application_id]\n", 1)
+	emptying := writeFile(t, t.TempDir(), "overlay.yaml", `overlay: 1.1.0
+info: {title: empties a required list, version: "1"}
+actions:
+  - target: $.components.schemas.User.required[?@ == 'application_id']
+    description: drop the undeclared application_id, leaving required empty
+    remove: true
+  - target: $.paths[*][*].responses['200'].content['application/json'].schema.required
+    description: require user, not users
+    update: [user]
+`)
+	path := writeFile(t, t.TempDir(), "s.yaml", spec)
+
+	t.Run("the fault", func(t *testing.T) {
+		c, err := checkSpec(context.Background(), path, emptying)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(c.Overlaid, []byte("required: []")) {
+			t.Fatalf("the overlay did not leave an empty required list:\n%s", c.Overlaid)
+		}
+		if len(c.Invalid) != 0 {
+			t.Logf("kin-openapi now reports it too: %v", c.Invalid)
+		}
+		found := strings.Join(c.Independent, "\n")
+		if !strings.Contains(found, "libopenapi-validator") || !strings.Contains(found, "schemas.User.required") || !strings.Contains(found, "minItems") {
+			t.Errorf("second validator found %q, want the empty required list of User (minItems)", found)
+		}
+		if err := c.err(path); err == nil || !strings.Contains(err.Error(), "minItems") {
+			t.Errorf("err = %v, want the update stopped on minItems", err)
+		}
+	})
+	t.Run("the fix: api/overlay.yaml drops an emptied list", func(t *testing.T) {
+		c, err := checkSpec(context.Background(), path, repoOverlay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Independent) != 0 || c.err(path) != nil {
+			t.Errorf("with the repository's overlay: %v, %v", c.Independent, c.err(path))
+		}
+		if bytes.Contains(c.Overlaid, []byte("required: []")) {
+			t.Errorf("the repository's overlay left an empty required list:\n%s", c.Overlaid)
+		}
+	})
+	t.Run("directly", func(t *testing.T) {
+		if p := secondOpinion([]byte(spec)); p != nil {
+			t.Errorf("a valid document: %v", p)
+		}
+		bad := strings.Replace(spec, "required: [application_id]", "required: []", 1)
+		if p := strings.Join(secondOpinion([]byte(bad)), "\n"); !strings.Contains(p, "minItems") {
+			t.Errorf("required: [] reported as %q, want minItems", p)
+		}
+	})
+}

@@ -44,6 +44,12 @@ type checked struct {
 	// Invalid lists what kin-openapi finds wrong with the overlaid document,
 	// examples aside.
 	Invalid []string
+	// Independent lists what a second validator, independent of
+	// kin-openapi (secondOpinion: libopenapi-validator's check against the
+	// OpenAPI JSON Schema), finds wrong with the overlaid document. The
+	// overlay must keep every version valid for it, so spec-history fails a
+	// version on any of these.
+	Independent []string
 	// Notes are problems that do not stop an update: those of the raw
 	// document that the overlay fixes, invalid examples, errata outside the
 	// overlay's scope.
@@ -52,7 +58,7 @@ type checked struct {
 
 // err returns the problems that stop an update, as one error naming file.
 func (c *checked) err(file string) error {
-	problems := append(slices.Clone(c.Contract), c.Invalid...)
+	problems := append(append(slices.Clone(c.Contract), c.Invalid...), c.Independent...)
 	if len(problems) == 0 {
 		return nil
 	}
@@ -76,7 +82,9 @@ func (e *validationError) Error() string {
 
 // checkSpec loads the OpenAPI document at specPath with kin-openapi, applies
 // the overlay at overlayPath the way oapi-codegen does (load, re-encode as
-// YAML, apply the actions in order, load again) and validates the result.
+// YAML, apply the actions in order, load again) and validates the result,
+// with kin-openapi and with a second, independent validator
+// (secondOpinion).
 //
 // The overlaid document is what gets generated, so that is the one that must
 // be valid: problems of the raw document that the overlay removes are
@@ -147,6 +155,9 @@ func checkSpec(ctx context.Context, specPath, overlayPath string) (*checked, err
 		if !slices.ContainsFunc(res.Invalid, func(q string) bool { return strings.HasSuffix(q, p) }) {
 			res.Notes = append(res.Notes, "invalid example (not fixed by the overlay; examples do not reach the generated code): "+p)
 		}
+	}
+	for _, p := range secondOpinion(res.Overlaid) {
+		res.Independent = append(res.Independent, fmt.Sprintf("invalid OpenAPI according to libopenapi-validator (after applying %s): %s", overlayFile, p))
 	}
 	var unrelated []string
 	for _, f := range errataFindings(&root) {
