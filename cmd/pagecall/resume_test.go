@@ -222,3 +222,47 @@ func TestDeleteRate(t *testing.T) {
 	t.Logf("%d deletes at --rate %d: the last %v after the start (at least %v)", n, rate,
 		at[n-1].Sub(start).Round(time.Millisecond), time.Duration(n-2)*time.Second/rate)
 }
+
+// TestResumeRetriesAllButDeleted: --resume skips only the IDs the results
+// file records as deleted. An ID recorded as not_started, aborted or failed
+// was not (or not surely) deleted, so it is sent again.
+func TestResumeRetriesAllButDeleted(t *testing.T) {
+	t.Parallel()
+	srv := newMock(t, "u-deleted", "u-not-started", "u-aborted", "u-failed")
+	results := filepath.Join(t.TempDir(), "results.jsonl")
+	var old strings.Builder
+	for _, rec := range []record{
+		{ID: "u-deleted", Outcome: outcomeDeleted, Status: 200, Attempts: 1},
+		{ID: "u-not-started", Outcome: outcomeNotStarted},
+		{ID: "u-aborted", Outcome: outcomeAborted, Attempts: 1},
+		{ID: "u-failed", Outcome: outcomeFailed, Status: 503, Attempts: 3},
+	} {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old.Write(append(b, '\n'))
+	}
+	if err := os.WriteFile(results, []byte(old.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, mockEnv(srv), "", "users", "delete", "--results", results, "--resume",
+		"u-deleted", "u-not-started", "u-aborted", "u-failed")
+	if r.code != exitOK {
+		t.Fatalf("exit %d, want 0", r.code)
+	}
+	got := deletePaths(srv)
+	slices.Sort(got)
+	want := []string{"/v1/users/u-aborted", "/v1/users/u-failed", "/v1/users/u-not-started"}
+	if !slices.Equal(got, want) {
+		t.Errorf("DELETE requests %q, want %q: every ID but the one recorded as deleted", got, want)
+	}
+	if !srv.UserExists("u-deleted") {
+		t.Error("u-deleted, recorded as deleted, was sent again")
+	}
+	for _, id := range []string{"u-not-started", "u-aborted", "u-failed"} {
+		if srv.UserExists(id) {
+			t.Errorf("%s, recorded as %s, was not retried", id, strings.TrimPrefix(id, "u-"))
+		}
+	}
+}
