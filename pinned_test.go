@@ -174,7 +174,9 @@ func TestConnReleasedUnderCallersDeadline(t *testing.T) {
 	}{
 		{"over WithMaxResponseBytes, caller's deadline", http.StatusOK,
 			[]Option{WithMaxResponseBytes(64 << 10)},
-			func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), time.Hour) },
+			func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), time.Hour)
+			},
 			func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }},
 		{"over WithMaxResponseBytes, WithTimeout(0)", http.StatusOK,
 			[]Option{WithMaxResponseBytes(64 << 10), WithTimeout(0)},
@@ -182,12 +184,20 @@ func TestConnReleasedUnderCallersDeadline(t *testing.T) {
 			func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }},
 		{"error body past the drain limit, caller's deadline", http.StatusBadRequest,
 			nil,
-			func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), time.Hour) },
-			func(err error) bool { var e *APIError; return errors.As(err, &e) && e.StatusCode == http.StatusBadRequest }},
+			func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), time.Hour)
+			},
+			func(err error) bool {
+				var e *APIError
+				return errors.As(err, &e) && e.StatusCode == http.StatusBadRequest
+			}},
 		{"error body past the drain limit, WithTimeout(0)", http.StatusBadRequest,
 			[]Option{WithTimeout(0)},
 			func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
-			func(err error) bool { var e *APIError; return errors.As(err, &e) && e.StatusCode == http.StatusBadRequest }},
+			func(err error) bool {
+				var e *APIError
+				return errors.As(err, &e) && e.StatusCode == http.StatusBadRequest
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
