@@ -260,9 +260,9 @@ func TestResumeRetriesAllButDeleted(t *testing.T) {
 	if !srv.UserExists("u-deleted") {
 		t.Error("u-deleted, recorded as deleted, was sent again")
 	}
-	for _, id := range []string{"u-not-started", "u-aborted", "u-failed"} {
+	for id, outcome := range map[string]string{"u-not-started": outcomeNotStarted, "u-aborted": outcomeAborted, "u-failed": outcomeFailed} {
 		if srv.UserExists(id) {
-			t.Errorf("%s, recorded as %s, was not retried", id, strings.TrimPrefix(id, "u-"))
+			t.Errorf("%s, recorded as %s, was not retried", id, outcome)
 		}
 	}
 }
