@@ -226,6 +226,22 @@ func TestConnReleasedUnderCallersDeadline(t *testing.T) {
 // limiter. B must then wait out the pause too: it reaches the server at
 // or after PausedUntil, not when the limiter lets it go.
 func TestLimiterWaitHonoursPauseBegunMeanwhile(t *testing.T) {
+	// The scene needs B to be waiting on the limiter when A's 429 comes: on
+	// a machine so loaded that the test misses the second in which B waits,
+	// it is set again with a new client, up to three times.
+	for try := 1; ; try++ {
+		if relLimiterThenPause(t) {
+			return
+		}
+		if try == 3 {
+			t.Fatal("three times, B was not seen waiting on the limiter before it was sent: the machine was too slow to set the scene")
+		}
+	}
+}
+
+// relLimiterThenPause plays TestLimiterWaitHonoursPauseBegunMeanwhile once.
+// It returns false if B was sent before the test saw it wait on the limiter.
+func relLimiterThenPause(t *testing.T) (set bool) {
 	var (
 		mu       sync.Mutex
 		arrivedB []time.Time
@@ -254,16 +270,17 @@ func TestLimiterWaitHonoursPauseBegunMeanwhile(t *testing.T) {
 	wg.Go(func() { _, errs[0] = c.DeleteUser(context.Background(), "A") })
 	<-arrivedA
 	wg.Go(func() { _, errs[1] = c.DeleteUser(context.Background(), "B") })
-	// B has reserved its turn once the limiter's tokens go below zero:
-	// it now waits out the rest of the second A's token started.
+	// B has reserved its turn once the limiter's tokens go below zero: it
+	// then waits out the rest of the second that began with A's token.
 	for c.loop.limiter.Tokens() >= 0 {
 		mu.Lock()
-		early := len(arrivedB)
+		sent := len(arrivedB)
 		mu.Unlock()
-		if early > 0 {
+		if sent > 0 {
 			close(releaseA)
 			wg.Wait()
-			t.Fatal("B was sent without waiting for the limiter: the machine was too slow to set the scene")
+			t.Log("B was sent before the test saw it wait on the limiter; setting the scene again")
+			return false
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -285,8 +302,9 @@ func TestLimiterWaitHonoursPauseBegunMeanwhile(t *testing.T) {
 		t.Fatalf("B reached the server %d times, want once", len(arrivedB))
 	}
 	if arrivedB[0].Before(until) {
-		t.Errorf("B was sent %v before the pause A's 429 began ended", until.Sub(arrivedB[0]))
+		t.Errorf("B was sent %v before the pause that A's 429 began ended", until.Sub(arrivedB[0]))
 	}
+	return true
 }
 
 // TestTruncateNeverSplitsARune: a cut at any byte offset, the multibyte
