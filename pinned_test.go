@@ -160,6 +160,20 @@ func relConnWatch(t *testing.T, status int) (base string, closed chan struct{}) 
 	return ts.URL + "/v1", closed
 }
 
+// relCallerBound is how long the caller's context lives in the tests of
+// connection release: long past what releasing takes, short enough that a
+// broken build fails the test instead of hanging it.
+const relCallerBound = time.Minute
+
+// relNoDeadlineBounded is a context without a deadline (so the client's
+// own timeout would apply, were it set) that is cancelled after
+// relCallerBound, so that a broken build cannot hang the test.
+func relNoDeadlineBounded() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := time.AfterFunc(relCallerBound, cancel)
+	return ctx, func() { stop.Stop(); cancel() }
+}
+
 // TestConnReleasedUnderCallersDeadline: a body the client abandons (over
 // WithMaxResponseBytes, or an error body past the drain limit) closes its
 // connection at once, also when the caller, not the client, brings the
@@ -175,17 +189,17 @@ func TestConnReleasedUnderCallersDeadline(t *testing.T) {
 		{"over WithMaxResponseBytes, caller's deadline", http.StatusOK,
 			[]Option{WithMaxResponseBytes(64 << 10)},
 			func() (context.Context, context.CancelFunc) {
-				return context.WithTimeout(context.Background(), time.Hour)
+				return context.WithTimeout(context.Background(), relCallerBound)
 			},
 			func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }},
 		{"over WithMaxResponseBytes, WithTimeout(0)", http.StatusOK,
 			[]Option{WithMaxResponseBytes(64 << 10), WithTimeout(0)},
-			func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			func() (context.Context, context.CancelFunc) { return relNoDeadlineBounded() },
 			func(err error) bool { return errors.Is(err, ErrResponseTooLarge) }},
 		{"error body past the drain limit, caller's deadline", http.StatusBadRequest,
 			nil,
 			func() (context.Context, context.CancelFunc) {
-				return context.WithTimeout(context.Background(), time.Hour)
+				return context.WithTimeout(context.Background(), relCallerBound)
 			},
 			func(err error) bool {
 				var e *APIError
@@ -193,7 +207,7 @@ func TestConnReleasedUnderCallersDeadline(t *testing.T) {
 			}},
 		{"error body past the drain limit, WithTimeout(0)", http.StatusBadRequest,
 			[]Option{WithTimeout(0)},
-			func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
+			func() (context.Context, context.CancelFunc) { return relNoDeadlineBounded() },
 			func(err error) bool {
 				var e *APIError
 				return errors.As(err, &e) && e.StatusCode == http.StatusBadRequest
@@ -210,11 +224,11 @@ func TestConnReleasedUnderCallersDeadline(t *testing.T) {
 				t.Fatalf("DeleteUser: %v", err)
 			}
 			// Bounded wait, not a timing assertion: a leaked connection
-			// stays open for as long as the caller's context (an hour, or
-			// for ever), far past this bound.
+			// stays open for as long as the caller's context, twice this
+			// bound.
 			select {
 			case <-closed:
-			case <-time.After(30 * time.Second):
+			case <-time.After(relCallerBound / 2):
 				t.Fatal("the connection of the abandoned body is still open while the caller's context lives")
 			}
 		})
@@ -248,6 +262,9 @@ func relLimiterThenPause(t *testing.T) (set bool) {
 	)
 	arrivedA := make(chan struct{}, 1)
 	releaseA := make(chan struct{})
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(releaseA) }) }
+	defer release() // also on t.Fatal: the server's Close waits for A's handler
 	base, _ := relServer(t, func(n int64, w http.ResponseWriter, r *http.Request) {
 		switch {
 		case n == 1: // A's first attempt
@@ -265,28 +282,41 @@ func relLimiterThenPause(t *testing.T) (set bool) {
 		}
 	})
 	c := relClient(t, base, WithRateLimit(1, 1))
+	// A bound on the whole scene, so that a broken build fails, not hangs.
+	ctx, cancel := context.WithTimeout(context.Background(), relCallerBound)
+	defer cancel()
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	wg.Go(func() { _, errs[0] = c.DeleteUser(context.Background(), "A") })
-	<-arrivedA
-	wg.Go(func() { _, errs[1] = c.DeleteUser(context.Background(), "B") })
+	wg.Go(func() { _, errs[0] = c.DeleteUser(ctx, "A") })
+	select {
+	case <-arrivedA:
+	case <-ctx.Done():
+		t.Fatal("A never reached the server")
+	}
+	wg.Go(func() { _, errs[1] = c.DeleteUser(ctx, "B") })
 	// B has reserved its turn once the limiter's tokens go below zero: it
 	// then waits out the rest of the second that began with A's token.
 	for c.loop.limiter.Tokens() >= 0 {
 		mu.Lock()
 		sent := len(arrivedB)
 		mu.Unlock()
+		if ctx.Err() != nil {
+			t.Fatal("B neither waited on the limiter nor was sent")
+		}
 		if sent > 0 {
-			close(releaseA)
+			release()
 			wg.Wait()
 			t.Log("B was sent before the test saw it wait on the limiter; setting the scene again")
 			return false
 		}
 		time.Sleep(time.Millisecond)
 	}
-	close(releaseA)
+	release()
 	var until time.Time
 	for until.IsZero() {
+		if ctx.Err() != nil {
+			t.Fatal("A's 429 with Retry-After: 2 did not pause the client")
+		}
 		until = c.PausedUntil()
 		time.Sleep(time.Millisecond)
 	}
