@@ -3,7 +3,7 @@
 GO      ?= go
 PKGS    ?= ./...
 
-.PHONY: all generate check-generated check-deps validate-spec api-listing check-api api-diff build cross-build vet lint actionlint test ci update-spec spec-history spec-sync release-check release
+.PHONY: all generate check-generated check-deps validate-spec api-listing check-api api-diff build cross-build vet lint actionlint test test-long ci update-spec spec-history spec-sync release-check release
 
 all: build
 
@@ -76,9 +76,23 @@ vet:
 lint:
 	$(GO) tool staticcheck $(PKGS)
 
-## test: the test command README.md gives
+## test: the test command README.md gives: every test, with -short. Under
+## -short the few tests that take minutes (LONG_TESTS) skip, or run at a
+## smaller size, and make test-long runs them in full. make ci runs both,
+## so it still runs every test. spec-history also passes -short, to every
+## spec version. TestLongTestsAreListed fails if a test that checks
+## testing.Short() is missing from LONG_TESTS.
 test:
-	$(GO) test -race $(PKGS)
+	$(GO) test -race -short $(PKGS)
+
+## test-long: the tests that -short skips or shrinks, at full size: the
+## spec-sync runs (regenerate, build and test a scratch copy of the module),
+## go install into a fresh module cache, a release build of the CLI, the
+## operations diff, the 10 s connect and TLS-handshake timeouts, a 10 MiB
+## body's allocation, and the 10,000-ID kill-and-resume.
+LONG_TESTS ?= TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation
+test-long:
+	$(GO) test -race -run '^($(LONG_TESTS))$$' $(PKGS)
 
 ## check-deps: the library must not link an OpenAPI library, kin-openapi or
 ## libopenapi (the mock and tools may)
@@ -104,7 +118,7 @@ actionlint:
 
 ## ci: everything .ci/run checks, in order of cost. release-check is not in
 ## it: see the target.
-ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test fuzz-ci bench-smoke spec-history otel
+ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test test-long fuzz-ci bench-smoke spec-history otel
 
 ## otel: the module github.com/pplink/pagecall-go/otel (package
 ## pagecallotel) has a go.mod of its own, which PKGS=./... does not cross

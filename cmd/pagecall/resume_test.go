@@ -45,12 +45,18 @@ func readResults(t *testing.T, name string) []record {
 // --resume. Every ID ends up deleted, none is sent more than twice, at
 // most --concurrency are sent twice (those in flight at the kill), and
 // the results file parses line by line after the kill and at the end.
+//
+// Under -short (make test, and spec-history on every spec version) it
+// deletes 1,000 IDs at --rate 500, killed after 300; make test-long runs
+// the full size.
 func TestDeleteKillAndResume(t *testing.T) {
-	const (
-		n           = 10000
-		concurrency = 16
-		killAfter   = 3000 // records in the file
-	)
+	t.Parallel()
+	const concurrency = 16
+	n, killAfter, rate := 10000, 3000, 2000 // killAfter: records in the file
+	if testing.Short() {
+		// A lower rate keeps the kill well before the end on a loaded machine.
+		n, killAfter, rate = 1000, 300, 500
+	}
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("bulk-%05d", i)
@@ -61,7 +67,7 @@ func TestDeleteKillAndResume(t *testing.T) {
 	if err := os.WriteFile(idFile, []byte(strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"users", "delete", "--file", idFile, "--rate", "2000", "--concurrency", fmt.Sprint(concurrency), "--results", results}
+	args := []string{"users", "delete", "--file", idFile, "--rate", fmt.Sprint(rate), "--concurrency", fmt.Sprint(concurrency), "--results", results}
 
 	// Run 1, killed once killAfter records are in the file.
 	cmd, _, _ := command(t, mockEnv(srv), "", args...)
@@ -87,7 +93,7 @@ func TestDeleteKillAndResume(t *testing.T) {
 		}
 	}
 
-	// Run 2 resumes. Its 7,000 records on stdout are not logged.
+	// Run 2 resumes. Its records on stdout are not logged.
 	cmd, _, stderr := command(t, mockEnv(srv), "", append(args, "--resume")...)
 	err := cmd.Run()
 	if _, exited := err.(*exec.ExitError); err != nil && !exited {
@@ -221,4 +227,48 @@ func TestDeleteRate(t *testing.T) {
 	}
 	t.Logf("%d deletes at --rate %d: the last %v after the start (at least %v)", n, rate,
 		at[n-1].Sub(start).Round(time.Millisecond), time.Duration(n-2)*time.Second/rate)
+}
+
+// TestResumeRetriesAllButDeleted: --resume skips only the IDs the results
+// file records as deleted. An ID recorded as not_started, aborted or failed
+// was not (or not surely) deleted, so it is sent again.
+func TestResumeRetriesAllButDeleted(t *testing.T) {
+	t.Parallel()
+	srv := newMock(t, "u-deleted", "u-not-started", "u-aborted", "u-failed")
+	results := filepath.Join(t.TempDir(), "results.jsonl")
+	var old strings.Builder
+	for _, rec := range []record{
+		{ID: "u-deleted", Outcome: outcomeDeleted, Status: 200, Attempts: 1},
+		{ID: "u-not-started", Outcome: outcomeNotStarted},
+		{ID: "u-aborted", Outcome: outcomeAborted, Attempts: 1},
+		{ID: "u-failed", Outcome: outcomeFailed, Status: 503, Attempts: 3},
+	} {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old.Write(append(b, '\n'))
+	}
+	if err := os.WriteFile(results, []byte(old.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, mockEnv(srv), "", "users", "delete", "--results", results, "--resume",
+		"u-deleted", "u-not-started", "u-aborted", "u-failed")
+	if r.code != exitOK {
+		t.Fatalf("exit %d, want 0", r.code)
+	}
+	got := deletePaths(srv)
+	slices.Sort(got)
+	want := []string{"/v1/users/u-aborted", "/v1/users/u-failed", "/v1/users/u-not-started"}
+	if !slices.Equal(got, want) {
+		t.Errorf("DELETE requests %q, want %q: every ID but the one recorded as deleted", got, want)
+	}
+	if !srv.UserExists("u-deleted") {
+		t.Error("u-deleted, recorded as deleted, was sent again")
+	}
+	for id, outcome := range map[string]string{"u-not-started": outcomeNotStarted, "u-aborted": outcomeAborted, "u-failed": outcomeFailed} {
+		if srv.UserExists(id) {
+			t.Errorf("%s, recorded as %s, was not retried", id, outcome)
+		}
+	}
 }

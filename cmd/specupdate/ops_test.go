@@ -21,6 +21,7 @@ var moduleRoot = filepath.Join("..", "..")
 // generate committed to gen/, and that each operation's GoName is the name
 // of its generated methods there.
 func TestInventoryMatchesGen(t *testing.T) {
+	t.Parallel()
 	ops, code, err := inventory(moduleRoot, filepath.Join(moduleRoot, specFile))
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func opsOf(t *testing.T, spec string) []operation {
 func TestDiffOperations(t *testing.T) {
 	if testing.Short() {
 		// It reads none of the checked-in spec, so make spec-history's
-		// 20 -short runs would repeat the same result; make test runs it.
+		// 20 -short runs would repeat the same result; make test-long runs it.
 		t.Skip("independent of api/openapi.yaml")
 	}
 	base := opsOf(t, opsSpec)

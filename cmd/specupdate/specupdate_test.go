@@ -57,6 +57,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 }
 
 func TestCheckSpecErrorsNameFileAndProblem(t *testing.T) {
+	t.Parallel()
 	staleOverlay := writeFile(t, t.TempDir(), "overlay.yaml", `overlay: 1.1.0
 info: {title: stale, version: "1"}
 actions:
@@ -115,6 +116,7 @@ actions:
 }
 
 func TestCheckSpecNotesRawErrataTheOverlayFixes(t *testing.T) {
+	t.Parallel()
 	spec := strings.Replace(minimalSpec, "user_id: {type: string}", "user_id: {type: string}\n        active: {type: boolean, example: '#DEPRECATED#'}", 1)
 	c, err := checkSpec(context.Background(), writeFile(t, t.TempDir(), "s.yaml", spec), repoOverlay)
 	if err != nil {
@@ -142,12 +144,14 @@ func TestCheckSpecNotesRawErrataTheOverlayFixes(t *testing.T) {
 // ../shared/specs: after api/overlay.yaml no erratum of its scope is left and
 // DeleteUser still has the shape package pagecall needs.
 func TestOverlayFixesEveryPublishedVersion(t *testing.T) {
+	t.Parallel()
 	versions, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "specs", "pagecall-history", "*.yaml"))
 	if len(versions) == 0 {
 		t.Skip("../shared/specs/pagecall-history not present")
 	}
 	for _, v := range versions {
 		t.Run(filepath.Base(v), func(t *testing.T) {
+			t.Parallel()
 			c, err := checkSpec(context.Background(), v, repoOverlay)
 			if err != nil {
 				t.Fatal(err)
@@ -167,6 +171,7 @@ func TestOverlayFixesEveryPublishedVersion(t *testing.T) {
 }
 
 func TestCheckGenerated(t *testing.T) {
+	t.Parallel()
 	const good = "package gen\ntype User struct{ Name string }\ntype DeleteUserResponse struct {\n\tBody []byte\n\tJSON200 *struct {\n\t\tUser User `json:\"user\"`\n\t}\n}\n"
 	tests := []struct {
 		name, src, want string
@@ -213,6 +218,7 @@ func tree(t *testing.T, root string) map[string]string {
 }
 
 func TestApplySpecRestoresOnFailure(t *testing.T) {
+	t.Parallel()
 	failing := step{"failing check", func(context.Context, string, io.Writer) error { return errors.New("boom") }}
 	generateGarbage := step{"generate", func(_ context.Context, root string, _ io.Writer) error {
 		writeFile(t, root, genFile, "package gen // regenerated")
