@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,23 +21,11 @@ import (
 // forbidden or invalid one fails the call before anything is sent.
 func TestWithHeader(t *testing.T) {
 	c, mux, ts := setup(t)
-	var mu sync.Mutex
-	var got []string
-	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = append(got, r.Header.Get("X-Trace"))
-		n := len(got)
-		mu.Unlock()
-		if n == 1 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		writeJSON(w, `{"user":{"user_id":"a"}}`)
-	})
+	seen := headerPerAttempt(mux, "X-Trace")
 	if _, err := c.GetUser(context.Background(), "a", WithHeader("X-Trace", "old"), WithHeader("X-Trace", "t-1")); err != nil {
 		t.Fatalf("GetUser: %v", err)
 	}
-	if len(got) != 2 || got[0] != "t-1" || got[1] != "t-1" {
+	if got := seen(); len(got) != 2 || got[0] != "t-1" || got[1] != "t-1" {
 		t.Errorf("X-Trace on each attempt = %q, want the later value t-1 on both", got)
 	}
 
@@ -52,6 +41,30 @@ func TestWithHeader(t *testing.T) {
 		if ts.hits.Load() != before {
 			t.Errorf("WithHeader(%q, %q) was refused but a request was sent", h[0], h[1])
 		}
+	}
+}
+
+// headerPerAttempt serves GET /v1/users/{id} with a 503 to the first
+// attempt and a user to the next, and returns what each attempt sent in
+// header name.
+func headerPerAttempt(mux *http.ServeMux, name string) func() []string {
+	var mu sync.Mutex
+	var got []string
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get(name))
+		n := len(got)
+		mu.Unlock()
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		writeJSON(w, `{"user":{"user_id":"a"}}`)
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
 	}
 }
 
@@ -134,24 +147,12 @@ func TestWithIdempotent(t *testing.T) {
 // after the integrator's product token.
 func TestUserAgent(t *testing.T) {
 	c, mux, _ := setup(t, WithUserAgent("myapp/1.4"))
-	var mu sync.Mutex
-	var got []string
-	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		got = append(got, r.Header.Get("User-Agent"))
-		n := len(got)
-		mu.Unlock()
-		if n == 1 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		writeJSON(w, `{"user":{"user_id":"a"}}`)
-	})
+	seen := headerPerAttempt(mux, "User-Agent")
 	if _, err := c.GetUser(context.Background(), "a"); err != nil {
 		t.Fatalf("GetUser: %v", err)
 	}
 	want := fmt.Sprintf("myapp/1.4 pagecall-go/(devel) (%s/%s; %s)", runtime.GOOS, runtime.GOARCH, runtime.Version())
-	if len(got) != 2 || got[0] != want || got[1] != want {
+	if got := seen(); len(got) != 2 || got[0] != want || got[1] != want {
 		t.Errorf("User-Agent per attempt = %q, want %q on both", got, want)
 	}
 	for _, bad := range []string{"my\napp", "app\x00"} {
