@@ -178,3 +178,67 @@ release-check:
 ## GITHUB_TOKEN; RELEASE_NOTES is a file with the tag's CHANGELOG section).
 release:
 	$(GORELEASER) release --clean $(if $(RELEASE_NOTES),--release-notes=$(RELEASE_NOTES))
+
+## mutate-diff / mutate: mutation testing with gremlins, a tool that
+## generates the mutants (scripts/mutaudit keeps the hand-written list).
+## Pinned by version and run with go run, like actionlint, so that go.mod
+## stays small. Each mutant runs the tests of its own package (no -race);
+## a mutant whose tests time out counts as caught, one whose test build
+## fails as not viable. Efficacy = killed / (killed + lived). See
+## docs/RELIABILITY.md.
+GREMLINS ?= $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+# Never mutated: generated code (tests are never mutated by gremlins).
+MUTATE_EXCLUDE ?= -E '\.gen\.go$$' -E '^gen/'
+# A mutant's tests get (time of the coverage run) x this before they count
+# as timed out: high, because the machine is shared and a false timeout
+# hides a lived mutant.
+MUTATE_TIMEOUT_COEF ?= 5
+MUTATE_WORKERS ?= 0
+# 0: no threshold. Efficacy is killed/(killed+lived) and gremlins fails
+# when it is <= the threshold, so a diff whose mutants all time out or are
+# not covered (efficacy 0) would fail too: keep it a per-run opt-in.
+MUTATE_THRESHOLD ?= 0
+# Statuses printed per mutant (gremlins -S): l lived, c not covered, t timed
+# out, v not viable, k killed, s skipped.
+MUTATE_SHOW ?= lctv
+MUTATE_FLAGS ?= --timeout-coefficient $(MUTATE_TIMEOUT_COEF) --workers $(MUTATE_WORKERS) \
+	--threshold-efficacy $(MUTATE_THRESHOLD)
+.PHONY: mutate-diff mutate
+## mutate-diff: mutate only the lines changed since BASE (default: the merge
+## base with main; on main itself, or in a clone without a main branch,
+## HEAD~1), uncommitted changes to tracked files included. Prints every
+## mutant that was not killed (LIVED, NOT COVERED, TIMED OUT, NOT VIABLE)
+## and the score. Fails only when the tool fails (a test fails before any
+## mutation, a git error), or below MUTATE_THRESHOLD when it is set.
+## Gremlins gathers coverage with the whole module's tests first (a few
+## minutes), then runs one package's tests per mutant.
+mutate-diff:
+	@base='$(BASE)'; \
+	if [ -z "$$base" ]; then \
+		base=$$(git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null); \
+		if [ -z "$$base" ] || { [ "$$base" = "$$(git rev-parse HEAD)" ] && git diff --quiet HEAD -- '*.go'; }; then \
+			base=HEAD~1; \
+		fi; \
+	fi; \
+	git rev-parse --verify -q "$$base^{commit}" >/dev/null || { echo "mutate-diff: BASE=$$base is not a commit"; exit 2; }; \
+	files=$$(git diff --merge-base "$$base" --name-only -- '*.go' ':(exclude)*_test.go' ':(exclude)*.gen.go' ':(exclude)gen/*'); \
+	echo "mutate-diff: lines changed since $$(git rev-parse --short "$$base") in:"; \
+	if [ -z "$$files" ]; then echo "  no non-generated, non-test Go file: nothing to mutate"; exit 0; fi; \
+	echo "$$files" | sed 's/^/  /'; \
+	$(GREMLINS) unleash --diff "$$base" $(MUTATE_EXCLUDE) -S $(MUTATE_SHOW) $(MUTATE_FLAGS)
+
+## mutate: the scheduled workflow's full pass, one package at a time, each
+## only over its own files (-E '/' leaves out subdirectories). Writes each
+## package's log and gremlins' JSON report to MUTATE_OUT.
+MUTATE_PKGS ?= . webhook pagecalltest internal/overlay internal/specid api cmd/pagecall cmd/specupdate scripts/mutaudit
+MUTATE_OUT  ?= $(or $(TMPDIR),/tmp)/pagecall-mutate
+mutate:
+	@mkdir -p $(MUTATE_OUT); status=0; \
+	for p in $(MUTATE_PKGS); do \
+		name=$$(echo "$$p" | sed 's|^\.$$|root|; s|/|-|g'); \
+		echo "== $$p"; \
+		{ ( cd $$p && $(GREMLINS) unleash $(MUTATE_EXCLUDE) -E '/' -S $(MUTATE_SHOW) $(MUTATE_FLAGS) \
+			-o $(abspath $(MUTATE_OUT))/$$name.json ); echo $$? > $(MUTATE_OUT)/$$name.rc; } \
+			2>&1 | tee $(MUTATE_OUT)/$$name.log; \
+		[ "$$(cat $(MUTATE_OUT)/$$name.rc)" = 0 ] || { echo "mutate: gremlins failed on $$p"; status=1; }; \
+	done; exit $$status
