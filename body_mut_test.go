@@ -2,6 +2,7 @@ package pagecall
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -43,5 +44,29 @@ func TestBodyOfExactlyTheCap(t *testing.T) {
 		if gotErr := err != nil; gotErr != tc.wantErr {
 			t.Errorf("body of %d bytes, cap %d: err %v, want error %v", tc.n, limit, err, tc.wantErr)
 		}
+	}
+}
+
+// TestCapOfOneByte: the smallest cap works: a 2xx body of one byte is
+// read whole (and refused as no User), one of two is too large. (Found by
+// gremlins: a first buffer of limit-1 bytes, empty for a cap of 1, made
+// the read loop spin forever.)
+func TestCapOfOneByte(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want error
+	}{{"1", ErrMalformedResponse}, {"12", ErrResponseTooLarge}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(tc.body))
+		}))
+		c, err := NewClient(WithAPIKey("key"), WithBaseURL(srv.URL), WithMaxResponseBytes(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GetUser(context.Background(), "u"); !errors.Is(err, tc.want) {
+			t.Errorf("body %q, cap 1: %v, want %v", tc.body, err, tc.want)
+		}
+		srv.Close()
 	}
 }
