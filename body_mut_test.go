@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// bodyServer answers every request with status and a JSON object padded
+// paddedBodyServer answers every request with status and a JSON object padded
 // with blanks to n bytes, with its Content-Length.
-func bodyServer(t *testing.T, status, n int) *httptest.Server {
+func paddedBodyServer(t *testing.T, status, n int) *httptest.Server {
 	t.Helper()
 	body := `{"id":"u"}`
 	body += strings.Repeat(" ", n-len(body))
@@ -35,7 +35,7 @@ func TestBodyOfExactlyTheCap(t *testing.T) {
 		n       int
 		wantErr bool
 	}{{limit, false}, {limit + 1, true}} {
-		srv := bodyServer(t, http.StatusOK, tc.n)
+		srv := paddedBodyServer(t, http.StatusOK, tc.n)
 		c, err := NewClient(WithAPIKey("key"), WithBaseURL(srv.URL), WithMaxResponseBytes(limit))
 		if err != nil {
 			t.Fatal(err)

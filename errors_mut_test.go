@@ -62,23 +62,23 @@ func TestAPIErrorBodyBounds(t *testing.T) {
 	}
 }
 
-// statusOnly is a Response with a status and no body.
-type statusOnly struct{ code int }
+// statusOnlyResponse is a Response with a status and no body.
+type statusOnlyResponse struct{ code int }
 
-func (r *statusOnly) StatusCode() int { return r.code }
-func (r *statusOnly) GetBody() []byte { return nil }
+func (r *statusOnlyResponse) StatusCode() int { return r.code }
+func (r *statusOnlyResponse) GetBody() []byte { return nil }
 
 // TestCheck2xxBounds: Check takes every status from 200 to 299 as success
 // and the statuses around them as an *APIError. (Found by gremlins: 299
 // taken as an error passed every test.)
 func TestCheck2xxBounds(t *testing.T) {
 	for _, code := range []int{200, 204, 299} {
-		if _, err := Check(&statusOnly{code}, nil); err != nil {
+		if _, err := Check(&statusOnlyResponse{code}, nil); err != nil {
 			t.Errorf("status %d: %v, want success", code, err)
 		}
 	}
 	for _, code := range []int{199, 300, 404} {
-		_, err := Check(&statusOnly{code}, nil)
+		_, err := Check(&statusOnlyResponse{code}, nil)
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != code {
 			t.Errorf("status %d: %v, want an *APIError with that status", code, err)

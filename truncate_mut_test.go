@@ -8,13 +8,13 @@ import (
 	"unicode/utf8"
 )
 
-// TestTruncate: truncate keeps a string of at most n bytes whole, and
+// TestTruncateRuneBoundary: truncate keeps a string of at most n bytes whole, and
 // otherwise cuts it at n bytes or just before, on a rune boundary, then
 // marks the cut. It never panics, also on bytes that are not UTF-8 (a
 // request ID header can hold any). (Found by gremlins: a string of exactly
 // n bytes, and a cut that backs up to the start, were untested; either
 // boundary moved made truncate panic.)
-func TestTruncate(t *testing.T) {
+func TestTruncateRuneBoundary(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		s    string

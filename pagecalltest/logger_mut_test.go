@@ -12,20 +12,20 @@ import (
 	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
-// lockedBuffer is a bytes.Buffer that the server's handlers and the test
+// mutLogBuffer is a bytes.Buffer that the server's handlers and the test
 // may use at once.
-type lockedBuffer struct {
+type mutLogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *mutLogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *mutLogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -37,7 +37,7 @@ func (b *lockedBuffer) String() string {
 // gremlins: no test read the line, so a logger that was dropped or a
 // fault flag that was inverted went unnoticed.)
 func TestLoggerRequestLine(t *testing.T) {
-	var out lockedBuffer
+	var out mutLogBuffer
 	logger := slog.New(slog.NewJSONHandler(&out, nil))
 	s := pagecalltest.NewTestServer(t, pagecalltest.WithLogger(logger))
 	s.Inject(pagecalltest.Fault{Status: http.StatusServiceUnavailable, Count: 1})
