@@ -1,6 +1,9 @@
 package pagecall
 
 import (
+	"errors"
+	"io"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -23,5 +26,47 @@ func TestReadUpToStopsAtLimitPlusOne(t *testing.T) {
 				t.Errorf("limit %d, hint %d: read %d bytes of the body, want limit+1 = %d", limit, hint, read, limit+1)
 			}
 		}
+	}
+}
+
+// hiccupReader returns (0, nil) once before each of its reads of data, as
+// io.Reader allows.
+type hiccupReader struct {
+	data   []byte
+	paused bool
+}
+
+func (r *hiccupReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	if r.paused = !r.paused; r.paused {
+		return 0, nil
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestReadUpToToleratesEmptyReads: a read that returns nothing now and
+// then is no stuck body; only a long run of them (100) is. (Found by
+// gremlins: giving up at the first empty read passed every test.)
+func TestReadUpToToleratesEmptyReads(t *testing.T) {
+	want := strings.Repeat("x", 3000)
+	body, more, err := readUpTo(&hiccupReader{data: []byte(want)}, -1, 10000, false)
+	if err != nil || more || string(body) != want {
+		t.Fatalf("readUpTo = %d bytes, more %v, err %v; want the %d bytes", len(body), more, err, len(want))
+	}
+}
+
+// TestUnwrapURLError: the *url.Error wrapper is dropped for its cause,
+// whose message does not repeat the method and URL.
+func TestUnwrapURLError(t *testing.T) {
+	if got := unwrapURLError(&url.Error{Op: "Get", URL: "http://x/", Err: io.ErrUnexpectedEOF}); got != io.ErrUnexpectedEOF {
+		t.Errorf("unwrapURLError = %v, want io.ErrUnexpectedEOF", got)
+	}
+	plain := errors.New("plain")
+	if got := unwrapURLError(plain); got != plain {
+		t.Errorf("unwrapURLError(plain) = %v", got)
 	}
 }
