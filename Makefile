@@ -271,3 +271,80 @@ release-check:
 ## GITHUB_TOKEN; RELEASE_NOTES is a file with the tag's CHANGELOG section).
 release:
 	$(GORELEASER) release --clean $(if $(RELEASE_NOTES),--release-notes=$(RELEASE_NOTES))
+
+## mutate-diff / mutate: mutation testing with gremlins, a tool that
+## generates the mutants (scripts/mutaudit keeps the hand-written list).
+## Pinned by version and run with go run, like actionlint, so that go.mod
+## stays small. Gremlins first runs the tests with -cover, then runs, for
+## each covered mutant, the tests of the mutant's own package (no -race,
+## -failfast). A mutant whose tests fail is KILLED, pass LIVED, exceed the
+## timeout TIMED OUT (caught, but outside the score), do not compile NOT
+## VIABLE. Efficacy = killed / (killed + lived). See docs/RELIABILITY.md.
+GREMLINS ?= $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+# Never mutated: generated code (tests are never mutated by gremlins).
+MUTATE_EXCLUDE ?= -E '\.gen\.go$$' -E '^gen/'
+# A mutant's tests get (duration of the coverage run) x this before they
+# count as timed out: high, because the machine is shared and a false
+# timeout hides a lived mutant. -count=1 keeps the coverage run out of the
+# test cache: a cached run takes a second, and every mutant would time out.
+MUTATE_TIMEOUT_COEF ?= 5
+MUTATE_WORKERS ?= 0
+MUTATE_ENV ?= GOFLAGS='$(strip $(GOFLAGS) -count=1)'
+MUTATE_FLAGS ?= --timeout-coefficient $(MUTATE_TIMEOUT_COEF) --workers $(MUTATE_WORKERS)
+# Statuses printed per mutant (gremlins -S): l lived, c not covered, t timed
+# out, v not viable, k killed, s skipped.
+MUTATE_SHOW ?= lctv
+# mutate-diff fails when the efficacy is below this percentage (0: never).
+# Checked here from gremlins' JSON report: gremlins v0.6.0's own
+# --threshold-efficacy is not applied (it exits 0 below it), and it would
+# fail a diff whose mutants all time out (efficacy 0). Off by default: on a
+# diff of a few mutants one lived mutant swings the figure by tens of
+# points; read the LIVED lines instead.
+MUTATE_THRESHOLD ?= 0
+.PHONY: mutate-diff mutate
+## mutate-diff: mutate only the lines changed since BASE (default: the merge
+## base with main, or origin/main; on main itself with no uncommitted Go
+## change, or with neither branch, HEAD~1), uncommitted changes to tracked
+## files included. Prints every mutant that was not killed (LIVED, NOT
+## COVERED, TIMED OUT, NOT VIABLE) and the score. Fails only when the tool
+## fails (a test fails before any mutation, a git error), or below
+## MUTATE_THRESHOLD when it is set. The coverage run is the whole module's
+## tests (a few minutes); then one package's tests per mutant.
+mutate-diff:
+	@base='$(BASE)'; \
+	if [ -z "$$base" ]; then \
+		base=$$(git merge-base HEAD main 2>/dev/null || git merge-base HEAD origin/main 2>/dev/null); \
+		if [ -z "$$base" ] || { [ "$$base" = "$$(git rev-parse HEAD)" ] && git diff --quiet HEAD -- '*.go'; }; then \
+			base=HEAD~1; \
+		fi; \
+	fi; \
+	git rev-parse --verify -q "$$base^{commit}" >/dev/null || { echo "mutate-diff: BASE=$$base is not a commit"; exit 2; }; \
+	files=$$(git diff --merge-base "$$base" --name-only -- '*.go' ':(exclude)*_test.go' ':(exclude)*.gen.go' ':(exclude)gen/*'); \
+	echo "mutate-diff: lines changed since $$(git rev-parse --short "$$base") in:"; \
+	if [ -z "$$files" ]; then echo "  no non-generated, non-test Go file: nothing to mutate"; exit 0; fi; \
+	echo "$$files" | sed 's/^/  /'; \
+	report=$$(mktemp) && trap 'rm -f "$$report"' EXIT && \
+	$(MUTATE_ENV) $(GREMLINS) unleash --diff "$$base" $(MUTATE_EXCLUDE) -S $(MUTATE_SHOW) $(MUTATE_FLAGS) -o "$$report" || exit $$?; \
+	killed=$$(grep -o '"status":"KILLED"' "$$report" | wc -l); \
+	lived=$$(grep -o '"status":"LIVED"' "$$report" | wc -l); \
+	if [ $(MUTATE_THRESHOLD) -gt 0 ] && [ $$((killed + lived)) -gt 0 ] && \
+		[ $$((killed * 100)) -lt $$(( $(MUTATE_THRESHOLD) * (killed + lived) )) ]; then \
+		echo "mutate-diff: efficacy $$killed/$$((killed + lived)) is below MUTATE_THRESHOLD=$(MUTATE_THRESHOLD)%"; exit 1; \
+	fi
+
+## mutate: the scheduled workflow's full pass, one package at a time, each
+## only over its own files (-E '/' leaves out subdirectories). Writes each
+## package's log and gremlins' JSON report to MUTATE_OUT; fails only when
+## gremlins fails.
+MUTATE_PKGS ?= . webhook pagecalltest internal/overlay internal/specid api cmd/pagecall cmd/specupdate scripts/mutaudit
+MUTATE_OUT  ?= $(or $(TMPDIR),/tmp)/pagecall-mutate
+mutate:
+	@mkdir -p $(MUTATE_OUT); status=0; \
+	for p in $(MUTATE_PKGS); do \
+		name=$$(echo "$$p" | sed 's|^\.$$|root|; s|/|-|g'); \
+		echo "== $$p"; \
+		{ ( cd $$p && $(MUTATE_ENV) $(GREMLINS) unleash $(MUTATE_EXCLUDE) -E '/' -S $(MUTATE_SHOW) $(MUTATE_FLAGS) \
+			-o $(abspath $(MUTATE_OUT))/$$name.json ); echo $$? > $(MUTATE_OUT)/$$name.rc; } \
+			2>&1 | tee $(MUTATE_OUT)/$$name.log; \
+		[ "$$(cat $(MUTATE_OUT)/$$name.rc)" = 0 ] || { echo "mutate: gremlins failed on $$p"; status=1; }; \
+	done; exit $$status

@@ -1,0 +1,82 @@
+package pagecalltest
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// TestSuccessResponseLowest2xx: the mock answers an operation with its
+// lowest documented 2xx status, and a 3xx is no success. The published
+// spec gives every operation one 2xx, so only a document with several
+// (a later version, or WithSpec) shows it. (Found by gremlins: a
+// boundary of 300 taken as success, or the highest 2xx picked, passed
+// every test.)
+func TestSuccessResponseLowest2xx(t *testing.T) {
+	desc := "x"
+	resp := func() *openapi3.ResponseRef {
+		return &openapi3.ResponseRef{Value: &openapi3.Response{Description: &desc}}
+	}
+	for _, tc := range []struct {
+		name  string
+		codes []int
+		want  int
+	}{
+		{"lowest of three 2xx", []int{204, 201, 200}, http.StatusOK},
+		{"lowest of two 2xx", []int{202, 201}, http.StatusCreated},
+		{"300 is no success", []int{300}, http.StatusOK}, // falls back to 200 and "default"
+		{"300 beside a 2xx", []int{300, 202}, http.StatusAccepted},
+		{"299 is", []int{299}, 299},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Map order is random: try enough times that every order is seen.
+			for range 20 {
+				var opts []openapi3.NewResponsesOption
+				for _, c := range tc.codes {
+					opts = append(opts, openapi3.WithStatus(c, resp()))
+				}
+				op := &openapi3.Operation{Responses: openapi3.NewResponses(opts...)}
+				if got, _ := successResponse(op); got != tc.want {
+					t.Fatalf("codes %v: status %d, want %d", tc.codes, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestErrorStatusLowest4xx: for an unknown resource the mock answers 404
+// when the operation documents it, else the lowest documented 4xx (400
+// included), else 404. (Found by gremlins: a boundary that left out 400
+// passed every test.)
+func TestErrorStatusLowest4xx(t *testing.T) {
+	desc := "x"
+	resp := func() *openapi3.ResponseRef {
+		return &openapi3.ResponseRef{Value: &openapi3.Response{Description: &desc}}
+	}
+	for _, tc := range []struct {
+		name  string
+		codes []int
+		want  int
+	}{
+		{"404 documented", []int{400, 404}, http.StatusNotFound},
+		{"400 is the lowest 4xx", []int{403, 401, 400}, http.StatusBadRequest},
+		{"lowest of two", []int{422, 409}, http.StatusConflict},
+		{"499 is a 4xx", []int{499}, 499},
+		{"5xx are not", []int{500, 503}, http.StatusNotFound},
+		{"nothing documented", nil, http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 20 { // every map order
+				var opts []openapi3.NewResponsesOption
+				for _, c := range tc.codes {
+					opts = append(opts, openapi3.WithStatus(c, resp()))
+				}
+				op := &openapi3.Operation{Responses: openapi3.NewResponses(opts...)}
+				if got := errorStatus(op); got != tc.want {
+					t.Fatalf("codes %v: status %d, want %d", tc.codes, got, tc.want)
+				}
+			}
+		})
+	}
+}
