@@ -138,7 +138,7 @@ func (c *Client) decodeRaw(cl *call, op *operation, hr *http.Response, out any) 
 	}
 	if len(drift) > 0 {
 		c.loop.reportDrift(hr.Request.Context(), op, hr, drift)
-		if c.loop.strict {
+		if c.loop.strict || wholeBodyDrifted(drift) {
 			return cl.finish(c.loop.now(), drift, driftError(op, hr, drift))
 		}
 	}

@@ -276,11 +276,18 @@ func parse[R any](c *Client, cl *call, op *operation, hr *http.Response, err err
 	}
 	if len(drift) > 0 {
 		c.loop.reportDrift(hr.Request.Context(), op, hr, drift)
-		if c.loop.strict {
+		if c.loop.strict || wholeBodyDrifted(drift) {
 			return zero, cl.finish(c.loop.now(), drift, driftError(op, hr, drift))
 		}
 	}
 	return resp, cl.finish(c.loop.now(), drift, nil)
+}
+
+// wholeBodyDrifted reports whether the body itself, not a field of it, did
+// not fit (a number where the spec promises an object): nothing could be
+// decoded, a body-level failure that is ErrMalformedResponse in both modes.
+func wholeBodyDrifted(drift []FieldDrift) bool {
+	return len(drift) > 0 && drift[0].Pointer == ""
 }
 
 // nullToken is what makes parse look closer at an answer the generated

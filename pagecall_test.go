@@ -544,6 +544,7 @@ func TestMalformedSuccessBody(t *testing.T) {
 		{"truncated JSON", "application/json", `{"user": {"user_id": "x"`, false},
 		{"wrong type", "application/json", `{"user": "not an object"}`, true},
 		{"not JSON", "text/html", `<html>ok</html>`, false},
+		{"a number for the body", "application/json", `42`, false},
 		{"empty", "application/json", ``, false},
 	}
 	for _, tt := range tests {
