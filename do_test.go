@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestDoReachesAnUnlistedPath: Do sends through the request loop: the key,
@@ -126,5 +127,24 @@ func TestDoDrift(t *testing.T) {
 		if !strict && (out.A != "x" || len(info.Drift) != 1 || info.Drift[0].Pointer != "/b") {
 			t.Errorf("out = %+v, drift = %v; want a kept and drift at /b", out, info.Drift)
 		}
+	}
+}
+
+// TestDoEdges: a context with its own deadline, an empty 2xx body with an
+// out to fill, and a strict client given an answer that fits all succeed.
+func TestDoEdges(t *testing.T) {
+	c, mux, _ := setup(t, WithStrictResponses())
+	mux.HandleFunc("/v1/empty", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/v1/fits", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"a":"x"}`) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out struct {
+		A string `json:"a"`
+	}
+	if err := c.Do(ctx, http.MethodGet, "/empty", nil, &out); err != nil || out.A != "" {
+		t.Errorf("an empty 204 with out: %v, out %+v; want success and out untouched", err, out)
+	}
+	if err := c.Do(ctx, http.MethodGet, "/fits", nil, &out); err != nil || out.A != "x" {
+		t.Errorf("a fitting answer to a strict client: %v, out %+v; want success", err, out)
 	}
 }

@@ -30,6 +30,7 @@ func TestDecodeLenient(t *testing.T) {
 		List   []inner           `json:"list"`
 		Labels map[string]string `json:"labels,omitempty"`
 		Opt    *inner            `json:"opt,omitempty"`
+		Data   []byte            `json:"data,omitempty"`
 	}
 	seven := 7
 	tests := []struct {
@@ -55,6 +56,7 @@ func TestDecodeLenient(t *testing.T) {
 		{"unknown fields", `{"name":"n","extra":{"deep":[1]}}`, model{Name: "n"}, nil},
 		{"map value", `{"labels":{"a/b":"x","c~d":3}}`, model{Labels: map[string]string{"a/b": "x", "c~d": ""}}, []string{"/labels/c~0d"}},
 		{"not an object", `[1,2]`, model{}, []string{""}},
+		{"bytes as base64, beside a drifted field", `{"data":"aGk=","name":1}`, model{Data: []byte("hi")}, []string{"/name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
