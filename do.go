@@ -136,11 +136,5 @@ func (c *Client) decodeRaw(cl *call, op *operation, hr *http.Response, out any) 
 			drift = decodeLenient(body, out)
 		}
 	}
-	if len(drift) > 0 {
-		c.loop.reportDrift(hr.Request.Context(), op, hr, drift)
-		if c.loop.strict || wholeBodyDrifted(drift) {
-			return cl.finish(c.loop.now(), drift, driftError(op, hr, drift))
-		}
-	}
-	return cl.finish(c.loop.now(), drift, nil)
+	return c.settle(cl, op, hr, drift)
 }

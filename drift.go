@@ -274,13 +274,24 @@ func parse[R any](c *Client, cl *call, op *operation, hr *http.Response, err err
 	default:
 		resp, drift = parseLenient[R](hr, body)
 	}
+	if err := c.settle(cl, op, hr, drift); err != nil {
+		return zero, err
+	}
+	return resp, nil
+}
+
+// settle reports the drift of a decoded 2xx answer, turns it into an error
+// for a strict client or a body that did not fit at all, and completes the
+// call's ResponseInfo and hooks. Every decoding path (the generated methods'
+// parse, Client.Do's decodeRaw) ends here.
+func (c *Client) settle(cl *call, op *operation, hr *http.Response, drift []FieldDrift) error {
 	if len(drift) > 0 {
 		c.loop.reportDrift(hr.Request.Context(), op, hr, drift)
 		if c.loop.strict || wholeBodyDrifted(drift) {
-			return zero, cl.finish(c.loop.now(), drift, driftError(op, hr, drift))
+			return cl.finish(c.loop.now(), drift, driftError(op, hr, drift))
 		}
 	}
-	return resp, cl.finish(c.loop.now(), drift, nil)
+	return cl.finish(c.loop.now(), drift, nil)
 }
 
 // wholeBodyDrifted reports whether the body itself, not a field of it, did
