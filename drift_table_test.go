@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -243,6 +244,37 @@ func checkIntact(t *testing.T, got, want []reflect.Value, intact []byte, l leaf)
 		}
 		if !ok {
 			t.Errorf("%s retyped: returned %+v, want the other fields of %s intact", pointer, g.Interface(), intact)
+		}
+	}
+}
+
+// TestDriftReasons: a reason says what the model wanted and what came, with
+// a short quote of a scalar.
+func TestDriftReasons(t *testing.T) {
+	type model struct {
+		S string    `json:"s"`
+		N int       `json:"n"`
+		B bool      `json:"b"`
+		T time.Time `json:"t"`
+		L []string  `json:"l"`
+		O struct{}  `json:"o"`
+	}
+	tests := []struct{ body, want string }{
+		{`{"t":1700000000}`, "/t: want a date-time string, got number 1700000000"},
+		{`{"t":"yesterday"}`, `/t: want a date-time string, got string "yesterday"`},
+		{`{"s":-1.5}`, "/s: want a string, got number -1.5"},
+		{`{"n":true}`, "/n: want an integer, got boolean true"},
+		{`{"b":"yes"}`, `/b: want a boolean, got string "yes"`},
+		{`{"l":{}}`, "/l: want an array, got an object"},
+		{`{"o":[]}`, "/o: want an object, got an array"},
+		{`{"s":null}`, "/s: want a string, got null"},
+		{`{"n":"` + strings.Repeat("x", 60) + `"}`, `/n: want an integer, got string "` + strings.Repeat("x", 39) + "…"},
+	}
+	for _, tt := range tests {
+		var m model
+		drift := decodeLenient([]byte(tt.body), &m)
+		if len(drift) != 1 || drift[0].String() != tt.want {
+			t.Errorf("%s: drift %v, want [%s]", tt.body, drift, tt.want)
 		}
 	}
 }
