@@ -14,10 +14,6 @@ import (
 // boundary of 300 taken as success, or the highest 2xx picked, passed
 // every test.)
 func TestSuccessResponseLowest2xx(t *testing.T) {
-	desc := "x"
-	resp := func() *openapi3.ResponseRef {
-		return &openapi3.ResponseRef{Value: &openapi3.Response{Description: &desc}}
-	}
 	for _, tc := range []struct {
 		name  string
 		codes []int
@@ -32,12 +28,7 @@ func TestSuccessResponseLowest2xx(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Map order is random: try enough times that every order is seen.
 			for range 20 {
-				var opts []openapi3.NewResponsesOption
-				for _, c := range tc.codes {
-					opts = append(opts, openapi3.WithStatus(c, resp()))
-				}
-				op := &openapi3.Operation{Responses: openapi3.NewResponses(opts...)}
-				if got, _ := successResponse(op); got != tc.want {
+				if got, _ := successResponse(operationAnswering(tc.codes)); got != tc.want {
 					t.Fatalf("codes %v: status %d, want %d", tc.codes, got, tc.want)
 				}
 			}
@@ -50,10 +41,6 @@ func TestSuccessResponseLowest2xx(t *testing.T) {
 // included), else 404. (Found by gremlins: a boundary that left out 400
 // passed every test.)
 func TestErrorStatusLowest4xx(t *testing.T) {
-	desc := "x"
-	resp := func() *openapi3.ResponseRef {
-		return &openapi3.ResponseRef{Value: &openapi3.Response{Description: &desc}}
-	}
 	for _, tc := range []struct {
 		name  string
 		codes []int
@@ -68,15 +55,21 @@ func TestErrorStatusLowest4xx(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for range 20 { // every map order
-				var opts []openapi3.NewResponsesOption
-				for _, c := range tc.codes {
-					opts = append(opts, openapi3.WithStatus(c, resp()))
-				}
-				op := &openapi3.Operation{Responses: openapi3.NewResponses(opts...)}
-				if got := errorStatus(op); got != tc.want {
+				if got := errorStatus(operationAnswering(tc.codes)); got != tc.want {
 					t.Fatalf("codes %v: status %d, want %d", tc.codes, got, tc.want)
 				}
 			}
 		})
 	}
+}
+
+// operationAnswering returns an operation that documents the given
+// statuses, each with a description of its own.
+func operationAnswering(codes []int) *openapi3.Operation {
+	var opts []openapi3.NewResponsesOption
+	for _, c := range codes {
+		desc := "x"
+		opts = append(opts, openapi3.WithStatus(c, &openapi3.ResponseRef{Value: &openapi3.Response{Description: &desc}}))
+	}
+	return &openapi3.Operation{Responses: openapi3.NewResponses(opts...)}
 }

@@ -28,15 +28,7 @@ func TestEveryOperationAnswersSpecValid(t *testing.T) {
 		t.Run(route.Method+" "+route.Path, func(t *testing.T) {
 			s := NewTestServer(t) // fresh store: DeleteUser must not starve GetUser
 			req, params := validRequest(t, s, route)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp, body := roundTrip(t, req)
 			want, _ := successResponse(route.Operation)
 			if resp.StatusCode != want {
 				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, want, body)
@@ -186,15 +178,7 @@ func TestErrorAnswersAreDeclared(t *testing.T) {
 			t.Run(route.Method+" "+route.Path+" "+tc.name, func(t *testing.T) {
 				req, params := validRequest(t, tc.srv, route)
 				tc.edit(req, params)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
+				resp, body := roundTrip(t, req)
 				if tc.refused && (resp.StatusCode < 400 || resp.StatusCode >= 500) {
 					t.Fatalf("status %d, want a refusal; body %s", resp.StatusCode, body)
 				}
@@ -253,4 +237,19 @@ func TestInjected401StillPossible(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("status %d, want the injected 401", resp.StatusCode)
 	}
+}
+
+// roundTrip sends req and returns the answer with its body read and closed.
+func roundTrip(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
 }
