@@ -132,8 +132,8 @@ func (c *Client) decodeRaw(cl *call, op *operation, hr *http.Response, out any) 
 		if !json.Valid(body) {
 			return cl.finish(c.loop.now(), nil, malformed(op, hr))
 		}
-		if err := json.Unmarshal(body, out); err != nil || bytes.Contains(body, nullToken) {
-			drift = decodeLenient(body, out)
+		if err := json.Unmarshal(body, out); err != nil || bytes.Contains(body, nullToken) || !c.loop.drift.shapes.of(reflect.TypeOf(out)).present(body) {
+			drift = decodeLenient(body, out, c.loop.apiKey())
 		}
 	}
 	return c.settle(cl, op, hr, drift)
