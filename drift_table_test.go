@@ -86,7 +86,8 @@ func TestDecodeLenient(t *testing.T) {
 // TestDriftEveryField runs every operation of the spec (generatedOperations,
 // generated from it, so `make spec-history` covers every version) against
 // the mock's answer for the operation's example, with each scalar field of
-// that answer in turn given the wrong JSON type. Each call must succeed
+// that answer in turn given the wrong JSON type, each required member
+// removed, and each required list or map made null. Each call must succeed
 // with one request, report drift at that field's pointer, and return every
 // other field as the unaltered answer has it.
 func TestDriftEveryField(t *testing.T) {
@@ -129,10 +130,10 @@ func TestDriftEveryField(t *testing.T) {
 			results := out[:len(out)-1]
 			model := answerType(t, c, op.operationID)
 			tried := 0
-			for _, leaf := range scalarLeaves(answer, "") {
+			for _, leaf := range append(scalarLeaves(answer, ""), requiredLeaves(answer, model, "")...) {
 				drifted, _ := json.Marshal(setAt(answer, leaf.path, leaf.retyped))
 				intact, _ := json.Marshal(setAt(answer, leaf.path, nil))
-				if json.Unmarshal(drifted, reflect.New(model).Interface()) == nil {
+				if leaf.retyped != nil && leaf.retyped != jsonNull && json.Unmarshal(drifted, reflect.New(model).Interface()) == nil {
 					continue // the model takes any JSON there (an object of free form, say)
 				}
 				tried++
@@ -152,7 +153,7 @@ func TestDriftEveryField(t *testing.T) {
 				}
 				checkIntact(t, got[:len(got)-1], results, intact, leaf)
 			}
-			t.Logf("%d fields retyped", tried)
+			t.Logf("%d fields drifted", tried)
 		})
 	}
 }
@@ -182,6 +183,60 @@ func scalarLeaves(v any, ptr string, path ...any) []leaf {
 		out = append(out, leaf{path, ptr, "not a number"})
 	case bool:
 		out = append(out, leaf{path, ptr, "not a boolean"})
+	}
+	return out
+}
+
+// jsonNull is the JSON null that requiredLeaves puts in place of a
+// required list or map (setAt's nil removes a member).
+var jsonNull any = nullJSON{}
+
+// nullJSON marshals as null.
+type nullJSON struct{}
+
+func (nullJSON) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// requiredLeaves lists, for the JSON answer v decoded by the model type t,
+// each member the model requires (removed: retyped nil) and each required
+// list or map (made null).
+func requiredLeaves(v any, t reflect.Type, ptr string, path ...any) []leaf {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []leaf
+	switch x := v.(type) {
+	case map[string]any:
+		if t.Kind() == reflect.Map {
+			for k, e := range x {
+				out = append(out, requiredLeaves(e, t.Elem(), ptr+"/"+escapePointer(k), append(slices.Clone(path), k)...)...)
+			}
+			return out
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		for f := range t.Fields() {
+			name, opts, ok := jsonField(f)
+			e, present := x[name]
+			if !ok || !present {
+				continue
+			}
+			p, at := ptr+"/"+escapePointer(name), append(slices.Clone(path), name)
+			if !optionalTag(opts) {
+				out = append(out, leaf{at, p, nil})
+				if k := f.Type.Kind(); k == reflect.Slice || k == reflect.Map {
+					out = append(out, leaf{at, p, jsonNull})
+				}
+			}
+			out = append(out, requiredLeaves(e, f.Type, p, at...)...)
+		}
+	case []any:
+		if t.Kind() != reflect.Slice {
+			return nil
+		}
+		for i, e := range x {
+			out = append(out, requiredLeaves(e, t.Elem(), ptr+"/"+strconv.Itoa(i), append(slices.Clone(path), i)...)...)
+		}
 	}
 	return out
 }
