@@ -178,11 +178,20 @@ func TestRequiredMemberMissing(t *testing.T) {
 		call                      func(c *Client, opts ...CallOption) error
 	}{
 		{"member without room_id", "/v1/rooms/r/members/m", `{"member":{"id":"m","type":"host","user_id":"u"}}`, "/member/room_id",
-			func(c *Client, opts ...CallOption) error { _, err := c.GetMember(context.Background(), "r", "m", opts...); return err }},
+			func(c *Client, opts ...CallOption) error {
+				_, err := c.GetMember(context.Background(), "r", "m", opts...)
+				return err
+			}},
 		{"users null", "/v1/users", `{"users":null}`, "/users",
-			func(c *Client, opts ...CallOption) error { _, _, err := c.ListUsers(context.Background(), nil, opts...); return err }},
+			func(c *Client, opts ...CallOption) error {
+				_, _, err := c.ListUsers(context.Background(), nil, opts...)
+				return err
+			}},
 		{"a listed room without its id", "/v1/rooms", `{"rooms":[{"id":"a","name":"n","type":"open"},{"name":"n","type":"open"}]}`, "/rooms/1/id",
-			func(c *Client, opts ...CallOption) error { _, _, err := c.ListRooms(context.Background(), nil, opts...); return err }},
+			func(c *Client, opts ...CallOption) error {
+				_, _, err := c.ListRooms(context.Background(), nil, opts...)
+				return err
+			}},
 	}
 	for _, tt := range tests {
 		for _, strict := range []bool{false, true} {
