@@ -1,6 +1,7 @@
 package pagecall
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -30,7 +31,10 @@ type callOptions struct {
 	retriesSet bool
 	idempotent bool
 	header     http.Header
-	headerErr  error // the first refused WithHeader
+	headerErr  error       // the first refused WithHeader
+	edits      []jsonEdit  // WithJSONSet and WithJSONDel (jsonedit.go)
+	query      [][2]string // WithQuery: name, value
+	editErr    error       // the first refused of them
 }
 
 // ResponseInfo describes how a call went: what the last answer said and
@@ -51,6 +55,11 @@ type ResponseInfo struct {
 	// could not be decoded into the model, which was left at its zero
 	// value. See WithStrictResponses.
 	Drift []FieldDrift
+	// Body is a 2xx answer's body as received (within the size cap, see
+	// WithMaxResponseBytes), nil for an answer outside 2xx (see
+	// APIError.Body): every field of it, those the spec does not declare
+	// included, can be read from it.
+	Body []byte
 }
 
 // WithResponseInfo fills *info when the call returns. For an iterator it
@@ -180,9 +189,9 @@ func newCall(ctx context.Context, op *operation, opts []CallOption, now time.Tim
 			o(&c.opts)
 		}
 	}
-	if c.opts.headerErr != nil {
+	if err := cmp.Or(c.opts.headerErr, c.opts.editErr); err != nil {
 		c.record(nil, 0)
-		return nil, c.opts.headerErr
+		return nil, err
 	}
 	return c, nil
 }
@@ -234,6 +243,7 @@ func (c *call) record(resp *http.Response, attempts int) {
 	*info = ResponseInfo{Attempts: attempts}
 	if resp != nil {
 		info.StatusCode, info.Header, info.RequestID = resp.StatusCode, resp.Header, requestID(resp.Header)
+		info.Body = bodyOf(resp)
 	}
 }
 

@@ -17,7 +17,15 @@ require (
 	github.com/speakeasy-api/openapi v1.24.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
+	// gjson reads JSON in place without allocating: the check that a 2xx
+	// answer holds every required member (required.go) runs on every call's
+	// fast path, and finds where WithJSONSet's path goes (jsonedit.go).
 	github.com/tidwall/gjson v1.20.4
+	// sjson edits JSON text in place for WithJSONSet and WithJSONDel: the
+	// other members keep their order and exact text, which decoding into a
+	// map and encoding again would not; it is the editor openai-go's
+	// option.WithJSONSet uses, and brings only gjson and its two helpers.
+	github.com/tidwall/sjson v1.2.10
 	go.uber.org/goleak v1.3.0
 	golang.org/x/mod v0.41.0
 	golang.org/x/net v0.62.0

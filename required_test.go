@@ -1,6 +1,9 @@
 package pagecall
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -140,4 +143,48 @@ func TestDecodeLenientResetsReused(t *testing.T) {
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("reused destination after drift = %+v, want %+v", m, want)
 	}
+}
+
+// BenchmarkRequiredCheck compares, on a page of 100 rooms as ListRooms
+// answers it, the check of required members (step=check) with what the
+// fast path already does to every answer: encoding/json decoding it into the
+// model (step=decode). Their ratio is the check's share of the decoding
+// step; BenchmarkCallWithoutDrift shows it in a whole call.
+func BenchmarkRequiredCheck(b *testing.B) {
+	var page bytes.Buffer
+	page.WriteString(`{"rooms":[`)
+	for i := range 100 {
+		if i > 0 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"id":"%024x","name":"room %d","type":"open","record":true,"created_at":"2023-01-01T01:00:00.000Z"}`, i, i)
+	}
+	page.WriteString(`],"paging":{"limit":100,"offset":0,"total":100}}`)
+	body := page.Bytes()
+	type answer = struct {
+		Paging *Paging `json:"paging,omitempty"`
+		Rooms  []Room  `json:"rooms,omitempty"`
+	}
+	var sc shapeCache
+	typ := reflect.TypeFor[*answer]()
+	if !sc.of(typ).present(body) {
+		b.Fatal("the page fails the check")
+	}
+	b.Run("step=decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var a answer
+			if err := json.Unmarshal(body, &a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("step=check", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !sc.of(typ).present(body) {
+				b.Fatal("missing")
+			}
+		}
+	})
 }

@@ -149,6 +149,10 @@ func (l *requestLoop) prepare(req *http.Request, cl *call) (*http.Request, error
 	if err := l.checkURL(req.URL); err != nil {
 		return nil, l.end(cl, nil, 0, &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Err: err})
 	}
+	req, err := cl.edit(req) // WithJSONSet, WithJSONDel, WithQuery: jsonedit.go
+	if err != nil {
+		return nil, l.end(cl, nil, 0, err)
+	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		b, err := io.ReadAll(req.Body)
 		_ = req.Body.Close()
