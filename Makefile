@@ -350,15 +350,16 @@ mutate:
 	done; exit $$status
 
 ## consumer: install the working tree's modules as a user does, from a
-## module proxy on disk at CONSUMER_VERSION, into a fresh module with no
+## module proxy on disk at CONSUMER_VERSION (default: v1.0.0-rc.1 before
+## the first release tag, then the next patch's -rc.1), into a fresh module with no
 ## replace, and run a call through pagecalltest with pagecallotel on
 ## (scripts/consumer.sh). Fails when a nested module requires a version of
 ## the root that no proxy has. Only the module proxy this machine uses is
 ## reached, for what its module cache lacks.
-CONSUMER_VERSION ?= v1.0.0-rc.1
+CONSUMER_VERSION ?=
 .PHONY: consumer api-compat vuln
 consumer:
-	GO='$(GO)' CONSUMER_VERSION=$(CONSUMER_VERSION) bash scripts/consumer.sh
+	GO='$(GO)' CONSUMER_VERSION='$(CONSUMER_VERSION)' bash scripts/consumer.sh
 
 ## api-compat: for each module (the root, otel), the exported API against
 ## the module's latest release tag (v* for the root, otel/v* for otel):

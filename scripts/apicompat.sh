@@ -29,8 +29,8 @@ for gomod in $(git ls-files --cached --others --exclude-standard -- 'go.mod' '*/
 	[ -n "$curmajor" ] || curmajor=$((tagmajor > 1 ? 1 : tagmajor))
 	tmp=$(mktemp -d)
 	git archive --format=tar "$tag" | tar -x -C "$tmp"
-	(cd "$tmp/$dir" && $apidiff -m -w "$tmp/base.export" "$path" 2>/dev/null)
-	out=$(cd "$dir" && $apidiff -m "$tmp/base.export" "$path" 2>/dev/null)
+	(cd "$tmp/$dir" && $apidiff -m -w "$tmp/base.export" "$path")
+	out=$(cd "$dir" && $apidiff -m "$tmp/base.export" "$path")
 	rm -rf "$tmp"
 	if ! echo "$out" | grep -q '^Incompatible changes:'; then
 		echo "api-compat: $path: compatible with $tag"

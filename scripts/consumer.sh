@@ -23,9 +23,24 @@
 # GOPROXY to git.
 set -euo pipefail
 
-version=${CONSUMER_VERSION:-v1.0.0-rc.1}
 go=${GO:-go}
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# The candidate: CONSUMER_VERSION, or the version after the latest
+# release tag, above every version a nested module can require: with no
+# tag v1.0.0-rc.1; after vX.Y.Z, vX.Y.(Z+1)-rc.1; after a pre-release
+# vX.Y.Z-PRE, vX.Y.Z-PRE.1.
+version=${CONSUMER_VERSION:-}
+if [ -z "$version" ]; then
+	if tag=$(git -C "$root" describe --tags --abbrev=0 --match 'v*' 2>/dev/null); then
+		case $tag in
+		*-*) version="$tag.1" ;;
+		*) version=$(echo "$tag" | awk -F. '{ printf "%s.%s.%d-rc.1", $1, $2, $3 + 1 }') ;;
+		esac
+	else
+		version=v1.0.0-rc.1
+	fi
+fi
 module=$(cd "$root" && $go list -m -f '{{.Path}}' 2>/dev/null || sed -n 's/^module //p' "$root/go.mod")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pagecall-consumer.XXXXXX")
