@@ -17,9 +17,8 @@ require (
 	github.com/speakeasy-api/openapi v1.24.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
-	// gjson reads JSON in place without allocating: the check that a 2xx
-	// answer holds every required member (required.go) runs on every call's
-	// fast path, and finds where WithJSONSet's path goes (jsonedit.go).
+	// gjson comes with sjson; jsonedit.go reads with it what a WithJSONSet
+	// path goes through, to refuse a path into a string.
 	github.com/tidwall/gjson v1.20.4
 	// sjson edits JSON text in place for WithJSONSet and WithJSONDel: the
 	// other members keep their order and exact text, which decoding into a
