@@ -36,6 +36,11 @@ func (oc *opCommand) run(ctx context.Context, e *env, fs *pflag.FlagSet, args []
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	raw, err := oc.raw.options(o.body != nil)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	tail = append(tail, raw...)
 	return callSDK(ctx, e, &oc.client, func(ctx context.Context, c *pagecall.Client, stop <-chan struct{}) error {
 		args := append([]reflect.Value{reflect.ValueOf(c), reflect.ValueOf(ctx)}, tail...)
 		p := newPrinter(e.Stdout, oc.format, e.StdoutIsTerminal, o)
