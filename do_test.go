@@ -226,3 +226,24 @@ func TestDoReusedOut(t *testing.T) {
 		}
 	}
 }
+
+// TestDoNullDrift: Do reports null where out has no room for it as drift,
+// and a strict client refuses it, as the generated methods do.
+func TestDoNullDrift(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		var opts []Option
+		if strict {
+			opts = append(opts, WithStrictResponses())
+		}
+		c, mux, _ := setup(t, opts...)
+		mux.HandleFunc("/v1/things", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"a":null}`) })
+		var out struct {
+			A string `json:"a"`
+		}
+		var info ResponseInfo
+		err := c.Do(context.Background(), http.MethodGet, "/things", nil, &out, WithResponseInfo(&info))
+		if strict != errors.Is(err, ErrMalformedResponse) || len(info.Drift) != 1 || info.Drift[0].Pointer != "/a" {
+			t.Errorf("strict=%v: err %v, drift %v; want drift at /a", strict, err, info.Drift)
+		}
+	}
+}

@@ -161,6 +161,20 @@ func TestDriftNeverQuotesTheKey(t *testing.T) {
 		if len(info.Drift) != 2 || !strings.Contains(seen, redacted) {
 			t.Errorf("strict=%v: drift %v, want the two fields with the key redacted", strict, info.Drift)
 		}
+		// A map key that echoes the key is in the drift's pointer.
+		mux.HandleFunc("/v1/labels", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"labels":{"`+testKey+`":"x"}}`) })
+		var out struct {
+			Labels map[string]int `json:"labels"`
+		}
+		info = ResponseInfo{}
+		err = c.Do(context.Background(), http.MethodGet, "/labels", nil, &out, WithResponseInfo(&info))
+		if len(info.Drift) != 1 || info.Drift[0].Pointer != "/labels/"+redacted {
+			t.Errorf("strict=%v: Do drift %v, want one at /labels/%s", strict, info.Drift, redacted)
+		}
+		seen += logs.String() + fmt.Sprint(info.Drift)
+		if err != nil {
+			seen += err.Error()
+		}
 		for i := 0; i+6 <= len(testKey); i++ {
 			if strings.Contains(seen, testKey[i:i+6]) {
 				t.Fatalf("strict=%v: %q of the key reached the log, the drift or the error:\n%s", strict, testKey[i:i+6], seen)
