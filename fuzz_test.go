@@ -95,12 +95,12 @@ func FuzzParseRetryAfter(f *testing.F) {
 
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, value string, secs uint64) {
-		wait, ok := ParseRetryAfter(value, now)
+		wait, ok := parseRetryAfter(value, now)
 		if wait < 0 {
-			t.Fatalf("ParseRetryAfter(%q) = %v, negative", value, wait)
+			t.Fatalf("parseRetryAfter(%q) = %v, negative", value, wait)
 		}
 		if !ok && wait != 0 {
-			t.Fatalf("ParseRetryAfter(%q) = %v, false: a wait without ok", value, wait)
+			t.Fatalf("parseRetryAfter(%q) = %v, false: a wait without ok", value, wait)
 		}
 		v := strings.TrimSpace(value)
 		_, dateErr := http.ParseTime(v)
@@ -108,22 +108,22 @@ func FuzzParseRetryAfter(f *testing.F) {
 		secsOK := relAllDigits(v) && intErr == nil // beyond int64 is junk
 		valid := secsOK || dateErr == nil
 		if ok != valid {
-			t.Fatalf("ParseRetryAfter(%q) ok = %v, want %v (delay-seconds: %v, HTTP-date: %v)", value, ok, valid, secsOK, dateErr == nil)
+			t.Fatalf("parseRetryAfter(%q) ok = %v, want %v (delay-seconds: %v, HTTP-date: %v)", value, ok, valid, secsOK, dateErr == nil)
 		}
 		if wait > 24*time.Hour && relAllDigits(v) {
-			t.Fatalf("ParseRetryAfter(%q) = %v, want at most 24h", value, wait)
+			t.Fatalf("parseRetryAfter(%q) = %v, want at most 24h", value, wait)
 		}
 
 		// Round trip: n seconds is n seconds, up to the 24 h cap, for any
 		// n within int64.
 		secs &^= 1 << 63
-		w, ok := ParseRetryAfter(strconv.FormatUint(secs, 10), now)
+		w, ok := parseRetryAfter(strconv.FormatUint(secs, 10), now)
 		want := 24 * time.Hour
 		if secs < uint64(want/time.Second) {
 			want = time.Duration(secs) * time.Second
 		}
 		if !ok || w != want {
-			t.Fatalf("ParseRetryAfter(%d) = %v, %v; want %v, true", secs, w, ok, want)
+			t.Fatalf("parseRetryAfter(%d) = %v, %v; want %v, true", secs, w, ok, want)
 		}
 	})
 }
@@ -160,15 +160,15 @@ func FuzzErrorMessage(f *testing.F) {
 
 	const maxLen = maxMessage + len("…")
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
-		msg := ErrorMessage(contentType, body)
+		msg := errorMessage(contentType, body)
 		if !utf8.ValidString(msg) {
-			t.Fatalf("ErrorMessage(%q, %q) = %q: invalid UTF-8", contentType, body, msg)
+			t.Fatalf("errorMessage(%q, %q) = %q: invalid UTF-8", contentType, body, msg)
 		}
 		if len(msg) > maxLen {
-			t.Fatalf("ErrorMessage(%q, %d bytes) is %d bytes, want at most %d", contentType, len(body), len(msg), maxLen)
+			t.Fatalf("errorMessage(%q, %d bytes) is %d bytes, want at most %d", contentType, len(body), len(msg), maxLen)
 		}
 		if strings.ContainsAny(msg, "\r\n\u2028\u2029") {
-			t.Fatalf("ErrorMessage(%q, %q) = %q: more than one line", contentType, body, msg)
+			t.Fatalf("errorMessage(%q, %q) = %q: more than one line", contentType, body, msg)
 		}
 	})
 }

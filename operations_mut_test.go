@@ -71,7 +71,7 @@ func TestMalformedNamesTheAnswer(t *testing.T) {
 		Header:     http.Header{"Content-Type": {"text/html"}},
 		Request:    &http.Request{URL: &url.URL{Path: "/v1/users/u"}},
 	}
-	err := malformed(op, resp)
+	err := malformed(op, resp, 1)
 	var re *RequestError
 	if !errors.As(err, &re) || !errors.Is(err, ErrMalformedResponse) {
 		t.Fatalf("malformed = %v, want a *RequestError wrapping ErrMalformedResponse", err)
@@ -80,7 +80,7 @@ func TestMalformedNamesTheAnswer(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("malformed = %q, want %q", err, want)
 	}
-	if err := malformed(op, nil); !errors.Is(err, ErrMalformedResponse) {
-		t.Errorf("malformed(op, nil) = %v, want ErrMalformedResponse", err)
+	if err := malformed(op, nil, 1); !errors.Is(err, ErrMalformedResponse) {
+		t.Errorf("malformed(op, nil, 1) = %v, want ErrMalformedResponse", err)
 	}
 }

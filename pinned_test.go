@@ -354,7 +354,7 @@ func TestTruncateNeverSplitsARune(t *testing.T) {
 			}
 		}
 	}
-	msg := ErrorMessage("text/plain", []byte("x"+strings.Repeat("é", 600)))
+	msg := errorMessage("text/plain", []byte("x"+strings.Repeat("é", 600)))
 	if !utf8.ValidString(msg) {
 		t.Errorf("ErrorMessage of a long message at an odd offset = %q: invalid UTF-8", msg)
 	}

@@ -87,12 +87,12 @@ func TestRetryableStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete} {
-			if got := RetryableStatus(m, tt.status); got != tt.get {
+			if got := retryableStatus(isIdempotent(m), tt.status); got != tt.get {
 				t.Errorf("RetryableStatus(%s, %d) = %v, want %v", m, tt.status, got, tt.get)
 			}
 		}
 		for _, m := range []string{http.MethodPost, http.MethodPatch} {
-			if got := RetryableStatus(m, tt.status); got != tt.post {
+			if got := retryableStatus(isIdempotent(m), tt.status); got != tt.post {
 				t.Errorf("RetryableStatus(%s, %d) = %v, want %v", m, tt.status, got, tt.post)
 			}
 		}
@@ -132,10 +132,10 @@ func TestRetryableError(t *testing.T) {
 				errs = append(errs, &url.Error{Op: "Delete", URL: "https://x/v1/users/a", Err: tt.err})
 			}
 			for _, err := range errs {
-				if got := RetryableError(http.MethodDelete, err); got != tt.get {
+				if got := retryableError(true, err); got != tt.get {
 					t.Errorf("RetryableError(DELETE, %v) = %v, want %v", err, got, tt.get)
 				}
-				if got := RetryableError(http.MethodPost, err); got != tt.post {
+				if got := retryableError(false, err); got != tt.post {
 					t.Errorf("RetryableError(POST, %v) = %v, want %v", err, got, tt.post)
 				}
 			}
@@ -175,9 +175,9 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			got, ok := ParseRetryAfter(tt.value, now)
+			got, ok := parseRetryAfter(tt.value, now)
 			if got != tt.want || ok != tt.wantOK {
-				t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
+				t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
@@ -188,7 +188,7 @@ func TestIsIdempotent(t *testing.T) {
 		"GET": true, "HEAD": true, "OPTIONS": true, "PUT": true, "DELETE": true, "TRACE": true,
 		"POST": false, "PATCH": false, "CONNECT": false, "": false,
 	} {
-		if got := IsIdempotent(m); got != want {
+		if got := isIdempotent(m); got != want {
 			t.Errorf("IsIdempotent(%q) = %v, want %v", m, got, want)
 		}
 	}
@@ -272,13 +272,9 @@ func TestRetryCost(t *testing.T) {
 	}
 }
 
-func TestAPIErrorTemporary(t *testing.T) {
-	for status, want := range map[int]bool{400: false, 404: false, 408: true, 429: true, 500: true, 501: false, 503: true} {
-		if got := (&APIError{StatusCode: status}).Temporary(); got != want {
-			t.Errorf("APIError{%d}.Temporary() = %v, want %v", status, got, want)
-		}
-	}
-	var err error = &APIError{StatusCode: 503}
+// TestAPIErrorIsFoundByErrorsAs: an *APIError is found through errors.As.
+func TestAPIErrorIsFoundByErrorsAs(t *testing.T) {
+	var err error = fmt.Errorf("wrapped: %w", &APIError{StatusCode: 503})
 	if !errors.As(err, new(*APIError)) {
 		t.Error("errors.As fails on *APIError")
 	}

@@ -299,17 +299,18 @@ func TestWithRateLimitOptions(t *testing.T) {
 	}
 }
 
-// TestCountAttempts: CountAttempts reports the attempts of a call that
-// succeeds after retries, as of one that fails.
-func TestCountAttempts(t *testing.T) {
+// TestResponseInfoCountsAttempts: ResponseInfo.Attempts reports the
+// attempts of a call that succeeds after retries, and 0 for one refused
+// before anything was sent.
+func TestResponseInfoCountsAttempts(t *testing.T) {
 	base, _ := relServer(t, relFailThenOK(2, http.StatusServiceUnavailable, nil, ""))
 	c := relClient(t, base)
-	var n int
-	if _, err := c.DeleteUser(CountAttempts(context.Background(), &n), "u1"); err != nil || n != 3 {
-		t.Errorf("succeeding call: attempts %d, err %v; want 3, nil", n, err)
+	var info ResponseInfo
+	if _, err := c.DeleteUser(context.Background(), "u1", WithResponseInfo(&info)); err != nil || info.Attempts != 3 {
+		t.Errorf("succeeding call: attempts %d, err %v; want 3, nil", info.Attempts, err)
 	}
-	if _, err := c.DeleteUser(CountAttempts(context.Background(), &n), ""); err == nil || n != 0 {
-		t.Errorf("invalid ID: attempts %d, err %v; want 0 and an error", n, err)
+	if _, err := c.DeleteUser(context.Background(), "", WithResponseInfo(&info)); err == nil || info.Attempts != 0 {
+		t.Errorf("invalid ID: attempts %d, err %v; want 0 and an error", info.Attempts, err)
 	}
 }
 
