@@ -754,10 +754,16 @@ func BenchmarkMethods(b *testing.B) {
 	}{
 		{"DeleteUser",
 			func(c *Client) error { _, err := c.DeleteUser(ctx, benchUserID); return err },
-			func(c *Client) error { var out json.RawMessage; return c.Do(ctx, "DELETE", "/users/"+benchUserID, nil, &out) }},
+			func(c *Client) error {
+				var out json.RawMessage
+				return c.Do(ctx, "DELETE", "/users/"+benchUserID, nil, &out)
+			}},
 		{"GetRoom",
 			func(c *Client) error { _, err := c.GetRoom(ctx, "000585f36eed9e8fb6b655b4"); return err },
-			func(c *Client) error { var out json.RawMessage; return c.Do(ctx, "GET", "/rooms/000585f36eed9e8fb6b655b4", nil, &out) }},
+			func(c *Client) error {
+				var out json.RawMessage
+				return c.Do(ctx, "GET", "/rooms/000585f36eed9e8fb6b655b4", nil, &out)
+			}},
 		{"CreateRoom",
 			func(c *Client) error { _, err := c.CreateRoom(ctx, body); return err },
 			func(c *Client) error { var out json.RawMessage; return c.Do(ctx, "POST", "/rooms", body, &out) }},

@@ -99,4 +99,3 @@ func retryCost(err error) int64 {
 	}
 	return budgetRetryCost
 }
-

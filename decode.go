@@ -244,4 +244,3 @@ func kindOf(raw []byte) string {
 	}
 	return "invalid JSON"
 }
-

@@ -109,4 +109,3 @@ func checkRawPath(path string) error {
 	}
 	return nil
 }
-

@@ -318,4 +318,3 @@ func defaultPort(scheme, port string) int {
 	}
 	return 443
 }
-

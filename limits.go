@@ -181,4 +181,3 @@ func fleetPause(status int) *APIError {
 	}
 	return &APIError{StatusCode: status, Message: "another client sharing these limits was told to wait (WithSharedLimits)"}
 }
-

@@ -463,7 +463,6 @@ func (l *requestLoop) scrub(e *APIError) *APIError {
 	return e
 }
 
-
 // Input safety: nothing leaves that could climb out of the base URL.
 
 // checkPath validates each path parameter against its name in the path

@@ -1,7 +1,6 @@
 package pagecall
 
-import (
-)
+import ()
 
 // This file holds the helpers of the generated methods and iterators in
 // operations.gen.go that are not the request loop's: page walking, Ptr

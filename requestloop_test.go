@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
 )
 
 // relAttempt is what a server saw of one attempt.

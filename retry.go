@@ -246,4 +246,3 @@ func parseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) 
 func honoursRetryAfter(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }
-

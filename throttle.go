@@ -3,7 +3,7 @@ package pagecall
 import (
 	"context"
 	"errors"
-		"log/slog"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"

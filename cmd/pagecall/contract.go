@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
