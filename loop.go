@@ -162,10 +162,9 @@ func (l *requestLoop) exchange(ctx context.Context, cl *call, op *operation, bui
 	if req, err = l.prepare(req, cl); err != nil {
 		return nil, nil, 0, err
 	}
-	idempotent, maxRetries := isIdempotent(req.Method), l.policy.MaxRetries
+	marked, maxRetries := false, l.policy.MaxRetries // marked: safe to replay whatever the method
 	if cl != nil {
-		idempotent = idempotent || cl.opts.idempotent
-		maxRetries = cl.maxRetries(maxRetries)
+		marked, maxRetries = cl.opts.idempotent, cl.maxRetries(maxRetries)
 	}
 	var hold budgetHold // what this call's failures took from the retry budget
 	for n := 1; ; n++ {
@@ -178,7 +177,7 @@ func (l *requestLoop) exchange(ctx context.Context, cl *call, op *operation, bui
 		if cl != nil {
 			cl.attemptStarted(ctx, req, n)
 		}
-		a := l.send(ctx, req, n, idempotent)
+		a := l.send(ctx, req, n, marked)
 		if a.resp != nil {
 			l.onAnswer(&hold)
 			if cl != nil {
@@ -280,9 +279,9 @@ func rewind(req *http.Request, n int) (*http.Request, error) {
 }
 
 // send makes attempt n and classifies it: a 2xx answer (its body read into
-// memory), or a failure, retryable or not, with the wait the server asked
-// for.
-func (l *requestLoop) send(ctx context.Context, req *http.Request, n int, idempotent bool) attempt {
+// memory), or a failure, retryable or not (for its method, or for any
+// method when marked idempotent), with the wait the server asked for.
+func (l *requestLoop) send(ctx context.Context, req *http.Request, n int, marked bool) attempt {
 	a := attempt{n: n}
 	resp, err := l.hc.Do(req)
 	var body []byte
@@ -292,7 +291,7 @@ func (l *requestLoop) send(ctx context.Context, req *http.Request, n int, idempo
 	switch {
 	case err != nil:
 		a.err = err
-		a.retryable = ctx.Err() == nil && retryableError(idempotent, err)
+		a.retryable = ctx.Err() == nil && retryableError(marked || isIdempotent(req.Method), err)
 		a.fail = &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Attempts: n, Err: unwrapURLError(err)}
 	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
 		if l.log.Enabled(ctx, slog.LevelDebug) {
@@ -302,7 +301,7 @@ func (l *requestLoop) send(ctx context.Context, req *http.Request, n int, idempo
 		resp.ContentLength = int64(len(body))
 		a.resp, a.body = resp, body
 	default:
-		a.retryable = retryableStatus(idempotent, resp.StatusCode)
+		a.retryable = retryableStatus(marked || isIdempotent(req.Method), resp.StatusCode)
 		if honoursRetryAfter(resp.StatusCode) {
 			a.wait, a.hasWait = parseRetryAfter(resp.Header.Get("Retry-After"), l.now())
 		}
