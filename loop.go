@@ -30,6 +30,7 @@ type requestLoop struct {
 	hc        *http.Client // a copy of the caller's, with our redirect guard
 	base      *url.URL
 	server    string        // base.String() with one trailing slash, for the request builders
+	root      string        // base.String() without a trailing slash, for operation.expand
 	basePath  string        // base.EscapedPath() with one trailing slash
 	auth      func() string // "Bearer <key>"; see secretHeader
 	userAgent []string      // the one User-Agent value; see WithUserAgent
@@ -65,8 +66,10 @@ type operation struct {
 }
 
 // builder builds the request of a call below server (the base URL with a
-// trailing slash), in ctx or without one. The generated methods wrap the
-// generated package's NewXxxRequest.
+// trailing slash), in ctx or without one. The generated methods of
+// operations with a query or a body wrap the generated package's
+// NewXxxRequest; the others pass nil, and the loop builds the request from
+// the operation's path itself, parsing one URL instead of three.
 type builder func(ctx context.Context, server string) (*http.Request, error)
 
 // invoke is the one entry of every generated method: it runs a call of op
@@ -149,12 +152,17 @@ type attempt struct {
 // an error: *APIError for a non-2xx answer, *RequestError for anything
 // else. attempts is the number of requests sent.
 func (l *requestLoop) exchange(ctx context.Context, cl *call, op *operation, build builder, pathValues []string) (resp *http.Response, body []byte, attempts int, err error) {
-	req, err := build(ctx, l.server)
+	var req *http.Request
+	if build == nil {
+		req, err = http.NewRequestWithContext(ctx, op.method, op.expand(l.root, pathValues), nil)
+	} else {
+		req, err = build(ctx, l.server)
+	}
 	if err != nil {
 		if _, ok := err.(*RequestError); ok {
 			return nil, nil, 0, err
 		}
-		return nil, nil, 0, &RequestError{Method: op.method, Path: op.expand(l.basePath, pathValues), Err: unwrapURLError(err)}
+		return nil, nil, 0, &RequestError{Method: op.method, Path: op.expand(strings.TrimSuffix(l.basePath, "/"), pathValues), Err: unwrapURLError(err)}
 	}
 	if req.Context() != ctx {
 		req = req.WithContext(ctx)
@@ -494,11 +502,17 @@ func nextParam(path string) (before, name, after string, ok bool) {
 	return before, name, after, ok
 }
 
-// expand returns the escaped path of op with values in place of its
-// parameters, below basePath ("/v1/").
-func (op *operation) expand(basePath string, values []string) string {
+// expand returns prefix (an origin and base path, or a base path, without
+// its trailing slash) followed by op's path with values, escaped, in place
+// of its parameters: one allocation.
+func (op *operation) expand(prefix string, values []string) string {
+	n := len(prefix) + len(op.path)
+	for _, v := range values {
+		n += 3 * len(v)
+	}
 	var b strings.Builder
-	b.WriteString(strings.TrimSuffix(basePath, "/"))
+	b.Grow(n)
+	b.WriteString(prefix)
 	rest := op.path
 	for _, v := range values {
 		before, _, after, ok := nextParam(rest)

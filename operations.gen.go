@@ -388,9 +388,7 @@ func (c *Client) DeleteRoom(ctx context.Context, roomID string, opts ...CallOpti
 	out, err := invoke[struct {
 		// Room Information about room
 		Room Room `json:"room,omitempty"`
-	}](ctx, c, &opDeleteRoom, opts, func(_ context.Context, server string) (*http.Request, error) {
-		return gen.NewDeleteRoomRequest(server, roomID)
-	}, roomID)
+	}](ctx, c, &opDeleteRoom, opts, nil, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -416,9 +414,7 @@ func (c *Client) GetRoom(ctx context.Context, roomID string, opts ...CallOption)
 	out, err := invoke[struct {
 		// Room Information about room
 		Room Room `json:"room,omitempty"`
-	}](ctx, c, &opGetRoom, opts, func(_ context.Context, server string) (*http.Request, error) {
-		return gen.NewGetRoomRequest(server, roomID)
-	}, roomID)
+	}](ctx, c, &opGetRoom, opts, nil, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -475,9 +471,7 @@ func (c *Client) ListMembers(ctx context.Context, roomID string, opts ...CallOpt
 
 		// Paging Details of pagination used for current responses.
 		Paging *Paging `json:"paging,omitempty"`
-	}](ctx, c, &opListMembers, opts, func(_ context.Context, server string) (*http.Request, error) {
-		return gen.NewListMembersRequest(server, roomID)
-	}, roomID)
+	}](ctx, c, &opListMembers, opts, nil, roomID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -548,9 +542,7 @@ var opGetMember = operation{
 func (c *Client) GetMember(ctx context.Context, roomID string, memberID string, opts ...CallOption) (*Member, error) {
 	out, err := invoke[struct {
 		Member Member `json:"member"`
-	}](ctx, c, &opGetMember, opts, func(_ context.Context, server string) (*http.Request, error) {
-		return gen.NewGetMemberRequest(server, roomID, memberID)
-	}, roomID, memberID)
+	}](ctx, c, &opGetMember, opts, nil, roomID, memberID)
 	if err != nil {
 		return nil, err
 	}
@@ -781,9 +773,7 @@ var opDeleteUser = operation{
 func (c *Client) DeleteUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
 	out, err := invoke[struct {
 		User User `json:"user"`
-	}](ctx, c, &opDeleteUser, opts, func(_ context.Context, server string) (*http.Request, error) {
-		return gen.NewDeleteUserRequest(server, userID)
-	}, userID)
+	}](ctx, c, &opDeleteUser, opts, nil, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -808,9 +798,7 @@ var opGetUser = operation{
 func (c *Client) GetUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
 	out, err := invoke[struct {
 		User User `json:"user"`
-	}](ctx, c, &opGetUser, opts, func(_ context.Context, server string) (*http.Request, error) {
-		return gen.NewGetUserRequest(server, userID)
-	}, userID)
+	}](ctx, c, &opGetUser, opts, nil, userID)
 	if err != nil {
 		return nil, err
 	}

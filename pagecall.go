@@ -289,6 +289,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	loop := &requestLoop{
 		base:      base,
 		server:    strings.TrimSuffix(base.String(), "/") + "/",
+		root:      strings.TrimSuffix(base.String(), "/"),
 		basePath:  strings.TrimSuffix(base.EscapedPath(), "/") + "/",
 		auth:      secretHeader("Bearer " + s.apiKey),
 		userAgent: []string{ua}[:1:1],
