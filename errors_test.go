@@ -313,3 +313,35 @@ func TestAPIErrorFields(t *testing.T) {
 		t.Errorf("Error() = %q", msg)
 	}
 }
+
+// FuzzErrorMessage: whatever a server sends, ErrorMessage never panics and
+// returns valid UTF-8, on one line, of bounded length, so an APIError line
+// stays readable.
+func FuzzErrorMessage(f *testing.F) {
+	f.Add("application/json", []byte(`{"message":"user not found"}`))
+	f.Add("application/json", []byte(`{"error":{"message":"nested"}}`))
+	f.Add("application/json", []byte(`{"error":"line1\nline2\u2028line3"}`))
+	f.Add("application/json", []byte(`{"message":"\ud800 lone surrogate"}`))
+	f.Add("application/json", []byte(`{"message":`))
+	f.Add("text/html", []byte("<html><head><title>502 Bad Gateway</title><script>if (a<b) {}</script></head><body><h1>502</h1></body></html>"))
+	f.Add("text/html", []byte("<style>unterminated"))
+	f.Add("text/html", []byte("<<<>>><a href='>'>x</a>"))
+	f.Add("text/plain", []byte("Service Unavailable\r\n\r\ntry later"))
+	f.Add("", []byte("\xff\xfe\x00binary"))
+	f.Add("", []byte(strings.Repeat("é", 600)))
+	f.Add("", []byte{})
+
+	const maxLen = maxMessage + len("…")
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		msg := errorMessage(contentType, body)
+		if !utf8.ValidString(msg) {
+			t.Fatalf("errorMessage(%q, %q) = %q: invalid UTF-8", contentType, body, msg)
+		}
+		if len(msg) > maxLen {
+			t.Fatalf("errorMessage(%q, %d bytes) is %d bytes, want at most %d", contentType, len(body), len(msg), maxLen)
+		}
+		if strings.ContainsAny(msg, "\r\n\u2028\u2029") {
+			t.Fatalf("errorMessage(%q, %q) = %q: more than one line", contentType, body, msg)
+		}
+	})
+}

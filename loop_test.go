@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -936,4 +937,457 @@ func TestUserIDSentAsOneSegment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// relSlack is what a bounded call may take past its deadline: scheduling,
+// the race detector and a loaded CI machine, not the work itself.
+const relSlack = 2 * time.Second
+
+// relDeadlineRT records the deadline of each request's context.
+type relDeadlineRT struct {
+	mu        sync.Mutex
+	deadlines []time.Time // zero: no deadline
+	inner     http.RoundTripper
+}
+
+func (rt *relDeadlineRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	d, _ := req.Context().Deadline()
+	rt.mu.Lock()
+	rt.deadlines = append(rt.deadlines, d)
+	rt.mu.Unlock()
+	return rt.inner.RoundTrip(req)
+}
+
+// TestTimeoutDeadlineOfEachAttempt checks, on the requests themselves,
+// which deadline they carry: WithTimeout (or DefaultTimeout) when the
+// caller's context has none, and exactly the caller's otherwise, even when
+// WithTimeout is shorter or longer.
+func TestTimeoutDeadlineOfEachAttempt(t *testing.T) {
+	base, _ := relServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) { relWriteUser(w, "u1") })
+	callerDeadline := time.Now().Add(time.Hour)
+	cases := []struct {
+		name string
+		opts []Option
+		ctx  func() (context.Context, context.CancelFunc)
+		want func(start time.Time) (lo, hi time.Time)
+	}{
+		{"no option, no ctx deadline: DefaultTimeout", nil, relNoDeadline,
+			func(s time.Time) (time.Time, time.Time) { return s.Add(DefaultTimeout), time.Now().Add(DefaultTimeout) }},
+		{"WithTimeout(5s), no ctx deadline: 5s", []Option{WithTimeout(5 * time.Second)}, relNoDeadline,
+			func(s time.Time) (time.Time, time.Time) {
+				return s.Add(5 * time.Second), time.Now().Add(5 * time.Second)
+			}},
+		{"WithTimeout(5s), ctx deadline in 1h: the caller's", []Option{WithTimeout(5 * time.Second)},
+			func() (context.Context, context.CancelFunc) {
+				return context.WithDeadline(context.Background(), callerDeadline)
+			},
+			func(time.Time) (time.Time, time.Time) { return callerDeadline, callerDeadline }},
+		{"WithTimeout(0): no deadline", []Option{WithTimeout(0)}, relNoDeadline,
+			func(time.Time) (time.Time, time.Time) { return time.Time{}, time.Time{} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := &relDeadlineRT{inner: &http.Transport{}}
+			t.Cleanup(rt.inner.(*http.Transport).CloseIdleConnections)
+			c := relClient(t, base, append(tc.opts, WithHTTPClient(&http.Client{Transport: rt}))...)
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			start := time.Now()
+			if _, err := c.DeleteUser(ctx, "u1"); err != nil {
+				t.Fatal(err)
+			}
+			lo, hi := tc.want(start)
+			if len(rt.deadlines) != 1 {
+				t.Fatalf("%d requests, want 1", len(rt.deadlines))
+			}
+			if d := rt.deadlines[0]; d.Before(lo) || d.After(hi) {
+				t.Errorf("request deadline %v, want in [%v, %v]", d, lo, hi)
+			}
+		})
+	}
+}
+
+func relNoDeadline() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
+
+// TestWithTimeoutBoundsAllAttempts: with no deadline on the caller's
+// context, WithTimeout bounds the whole call: every attempt and every wait
+// between them, not each attempt on its own.
+func TestWithTimeoutBoundsAllAttempts(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+
+	t.Run("attempts", func(t *testing.T) {
+		// The first attempt fails at once, the second hangs: a per-attempt
+		// timeout would let the call run 2×; the server gives up at 10 s.
+		base, hits := relServer(t, func(n int64, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			relWaitOrDone(r, 10*time.Second)
+		})
+		c := relClient(t, base, WithTimeout(timeout))
+		start := time.Now()
+		_, err := c.DeleteUser(context.Background(), "u1")
+		elapsed := time.Since(start)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+		}
+		if hits.Load() != 2 || relAttempts(err) != 2 {
+			t.Errorf("server saw %d requests, error says %d attempts; want 2", hits.Load(), relAttempts(err))
+		}
+		if elapsed < timeout || elapsed > timeout+relSlack {
+			t.Errorf("returned after %v, want between %v and %v", elapsed, timeout, timeout+relSlack)
+		}
+	})
+
+	t.Run("backoff", func(t *testing.T) {
+		// A 10 s backoff would outlive the timeout: the client returns the
+		// 503 at once instead of sleeping into a certain failure.
+		base, hits := relServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		})
+		c := relClient(t, base, WithTimeout(timeout),
+			WithRetryPolicy(RetryPolicy{MaxRetries: 5, InitialBackoff: 10 * time.Second, MaxBackoff: 10 * time.Second}))
+		start := time.Now()
+		_, err := c.DeleteUser(context.Background(), "u1")
+		elapsed := time.Since(start)
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("err = %v, want the 503 as *APIError", err)
+		}
+		if hits.Load() != 1 {
+			t.Errorf("server saw %d requests, want 1", hits.Load())
+		}
+		if elapsed > timeout+relSlack {
+			t.Errorf("returned after %v, want within %v", elapsed, timeout+relSlack)
+		}
+	})
+}
+
+// TestWithTimeoutKeepsCallerDeadline: a deadline on the caller's context
+// wins over WithTimeout, whether it is longer or shorter.
+func TestWithTimeoutKeepsCallerDeadline(t *testing.T) {
+	base, _ := relServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/users/slow" {
+			relWaitOrDone(r, 200*time.Millisecond)
+		}
+		if r.URL.Path == "/v1/users/hang" {
+			relWaitOrDone(r, 10*time.Second)
+		}
+		relWriteUser(w, "u1")
+	})
+
+	t.Run("longer caller deadline: the call may outlast WithTimeout", func(t *testing.T) {
+		c := relClient(t, base, WithTimeout(50*time.Millisecond))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := c.DeleteUser(ctx, "slow"); err != nil {
+			t.Fatalf("200 ms call with a 5 s context deadline and WithTimeout(50ms): %v", err)
+		}
+	})
+	t.Run("shorter caller deadline: the call stops at it", func(t *testing.T) {
+		c := relClient(t, base, WithTimeout(time.Minute))
+		const d = 150 * time.Millisecond
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		start := time.Now()
+		_, err := c.DeleteUser(ctx, "hang")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+		}
+		if e := time.Since(start); e > d+relSlack {
+			t.Errorf("returned after %v, want within %v", e, d+relSlack)
+		}
+	})
+}
+
+// relFullBacklog returns a loopback address where a connect hangs: a
+// socket listening with a backlog of 0 whose one queue slot is taken and
+// never accepted, so the kernel drops further SYNs.
+func relFullBacklog(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Skip("raw socket:", err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Skip("bind:", err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Skip("listen:", err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Skip("getsockname:", err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	filler, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Skip("filling the backlog:", err)
+	}
+	t.Cleanup(func() { filler.Close() })
+	if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+		c.Close()
+		t.Skip("this kernel accepts past a full backlog; cannot make a connect hang")
+	}
+	return addr
+}
+
+// TestTrickledBodyStoppedAtDeadline: a server that sends its headers at
+// once and then one byte every 20 ms never trips a header timeout; the
+// call's deadline still stops it.
+func TestTrickledBodyStoppedAtDeadline(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	base, hits := relServer(t, relTrickle)
+	c := relClient(t, base, WithTimeout(timeout))
+	start := time.Now()
+	_, err := c.DeleteUser(context.Background(), "u1")
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if hits.Load() != 1 {
+		t.Errorf("server saw %d requests, want 1 (no retry past the deadline)", hits.Load())
+	}
+	if elapsed < timeout || elapsed > timeout+relSlack {
+		t.Errorf("returned after %v, want between %v and %v", elapsed, timeout, timeout+relSlack)
+	}
+}
+
+// TestAPIKeyOnlyReachesBaseHost: when the API redirects, the key follows
+// only to the base URL's own scheme, host and port. net/http alone drops
+// it only on a change of host name, not of port or scheme.
+func TestAPIKeyOnlyReachesBaseHost(t *testing.T) {
+	// The redirect target: answers the user, records what it got.
+	var targetAuth relAuthLog
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		targetAuth.add(r)
+		relWriteUser(w, "u1")
+	}))
+	t.Cleanup(target.Close)
+	targetPort := target.URL[strings.LastIndex(target.URL, ":")+1:]
+
+	// redirector answers 307 to to(r); it records what it got.
+	redirector := func(t *testing.T, tls bool, to func(r *http.Request) string) (*httptest.Server, *relAuthLog) {
+		var auth relAuthLog
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			auth.add(r)
+			if r.URL.Query().Has("arrived") {
+				relWriteUser(w, "u1")
+				return
+			}
+			http.Redirect(w, r, to(r), http.StatusTemporaryRedirect)
+		})
+		var ts *httptest.Server
+		if tls {
+			ts = httptest.NewTLSServer(h)
+		} else {
+			ts = httptest.NewServer(h)
+		}
+		t.Cleanup(ts.Close)
+		return ts, &auth
+	}
+
+	cases := []struct {
+		name      string
+		tls       bool
+		to        func(r *http.Request) string
+		client    func(ts *httptest.Server) *http.Client // nil: the default
+		toTarget  bool                                   // the redirect lands on target
+		wantAuthB bool                                   // the landing request carries the key
+	}{
+		{
+			name:     "other host name: 127.0.0.1 to localhost",
+			to:       func(r *http.Request) string { return "http://localhost:" + targetPort + r.URL.Path },
+			client:   func(*httptest.Server) *http.Client { return &http.Client{Transport: relLoopbackTransport()} },
+			toTarget: true,
+		},
+		{
+			name:     "other port: 127.0.0.1:A to 127.0.0.1:B",
+			to:       func(r *http.Request) string { return target.URL + r.URL.Path },
+			toTarget: true,
+		},
+		{
+			name:     "other scheme: https to http, same host",
+			tls:      true,
+			to:       func(r *http.Request) string { return target.URL + r.URL.Path },
+			client:   func(ts *httptest.Server) *http.Client { return ts.Client() },
+			toTarget: true,
+		},
+		{
+			// Control: the key is sent on redirects that stay on the base,
+			// so the cases above do test the guard.
+			name:      "same scheme, host and port: the key follows",
+			to:        func(r *http.Request) string { return r.URL.Path + "?arrived=1" },
+			wantAuthB: true,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts, baseAuth := redirector(t, tc.tls, tc.to)
+			var opts []Option
+			if tc.client != nil {
+				hc := tc.client(ts)
+				if tr, ok := hc.Transport.(*http.Transport); ok {
+					t.Cleanup(tr.CloseIdleConnections)
+				}
+				opts = append(opts, WithHTTPClient(hc))
+			}
+			c := relClient(t, ts.URL+"/v1", opts...)
+			before := len(targetAuth.get())
+			if _, err := c.DeleteUser(context.Background(), "u1"); err != nil {
+				t.Fatalf("DeleteUser: %v", err)
+			}
+			want := "Bearer " + relKey
+			if got := baseAuth.get(); len(got) == 0 || got[0] != want {
+				t.Fatalf("base server got Authorization %q, want the key", got)
+			}
+			var landed []string
+			if tc.toTarget {
+				landed = targetAuth.get()[before:]
+			} else {
+				landed = baseAuth.get()[1:]
+			}
+			if len(landed) != 1 {
+				t.Fatalf("redirect target got %d requests, want 1", len(landed))
+			}
+			if tc.wantAuthB && landed[0] != want {
+				t.Errorf("same-origin redirect got Authorization %q, want the key", landed[0])
+			}
+			if !tc.wantAuthB && landed[0] != "" {
+				t.Errorf("redirect off the base URL carried Authorization %q", landed[0])
+			}
+		})
+	}
+}
+
+// TestDebugLogsMaskKey: a failing call with retries, logged at debug
+// level through text and JSON handlers, never writes the key, while the
+// log does describe the attempts (so it is not just empty).
+func TestDebugLogsMaskKey(t *testing.T) {
+	base, _ := relServer(t, func(n int64, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"message":"upstream unavailable for %s"}`, r.URL.Path)
+	})
+	for _, h := range []struct {
+		name string
+		new  func(*bytes.Buffer) slog.Handler
+	}{
+		{"text", func(b *bytes.Buffer) slog.Handler {
+			return slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug, AddSource: true})
+		}},
+		{"json", func(b *bytes.Buffer) slog.Handler {
+			return slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})
+		}},
+	} {
+		t.Run(h.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			logger := slog.New(h.new(&buf))
+			c := relClient(t, base, WithLogger(logger))
+			// Leave the budget a retry or two, so that the refusal record
+			// is logged too.
+			c.loop.budget.left.Store(2 * budgetRetryCost)
+			var last error
+			for range 4 {
+				_, last = c.DeleteUser(context.Background(), "u1")
+			}
+			if last == nil {
+				t.Fatal("call succeeded against a 503 server")
+			}
+			logger.Debug("caller logs the client and the error", "client", c, "err", last)
+
+			out := buf.String()
+			for _, want := range []string{"attempt failed", "upstream unavailable", relBudgetMsg} {
+				if !strings.Contains(out, want) {
+					t.Errorf("debug log lacks %q; log:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, relKey) {
+				t.Errorf("debug log contains the API key:\n%s", out)
+			}
+			if strings.Contains(last.Error(), relKey) {
+				t.Errorf("error contains the API key: %v", last)
+			}
+		})
+	}
+}
+
+// FuzzUserIDPath: for any user ID, either DeleteUser refuses it before
+// sending anything (and ValidateUserID says why), or the server receives
+// exactly one request whose path is /v1/users/ and one segment that
+// decodes to the ID: no ID can reach another path, add a segment, or
+// smuggle a query.
+func FuzzUserIDPath(f *testing.F) {
+	for _, id := range []string{
+		"external_user_102932", "", ".", "..", "a/b", "../admin", "%2e%2e", "a?b=c", "a#frag",
+		"a b", "ü", "\x00", "\xff\xfe", "/", "//", "a;b", "users/../x", "%", "+", "..%2f",
+	} {
+		f.Add(id)
+	}
+
+	var (
+		mu   sync.Mutex
+		seen []string // request URIs since the last reset
+	)
+	base, _ := relServer(f, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.RequestURI)
+		mu.Unlock()
+		relWriteUser(w, "u1")
+	})
+	c := relClient(f, base, WithMaxRetries(0))
+
+	f.Fuzz(func(t *testing.T, id string) {
+		mu.Lock()
+		seen = seen[:0]
+		mu.Unlock()
+
+		_, err := c.DeleteUser(context.Background(), id)
+
+		mu.Lock()
+		got := append([]string(nil), seen...)
+		mu.Unlock()
+
+		if verr := ValidateUserID(id); verr != nil {
+			if !errors.Is(err, ErrInvalidUserID) {
+				t.Fatalf("ValidateUserID(%q) = %v but DeleteUser = %v, want ErrInvalidUserID", id, verr, err)
+			}
+			if len(got) != 0 {
+				t.Fatalf("invalid ID %q was sent: %q", id, got)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("DeleteUser(%q) = %v; ValidateUserID accepted it", id, err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("DeleteUser(%q) sent %d requests, want 1: %q", id, len(got), got)
+		}
+		seg, ok := strings.CutPrefix(got[0], "/v1/users/")
+		if !ok || seg == "" || strings.ContainsAny(seg, "/?#") {
+			t.Fatalf("DeleteUser(%q) requested %q, want /v1/users/ and one segment", id, got[0])
+		}
+		dec, err := url.PathUnescape(seg)
+		if err != nil || dec != id {
+			t.Fatalf("DeleteUser(%q) requested %q, whose segment decodes to %q (%v)", id, got[0], dec, err)
+		}
+	})
+}
+
+// relAllDigits reports whether s is RFC 9110 delay-seconds: 1*DIGIT.
+func relAllDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -427,3 +427,96 @@ func TestWithAPIKeyEmptyDoesNotFallBackToEnv(t *testing.T) {
 		t.Fatalf("NewClient(WithAPIKey(\"\")) with %s set: err = %v, want ErrMissingAPIKey", EnvAPIKey, err)
 	}
 }
+
+// TestDefaultTransportTimeouts inspects the default transport: every step
+// before a response (connect, TLS handshake, response headers) has a bound
+// of its own, so that a call without a deadline (WithTimeout(0)) cannot
+// hang on one of them.
+func TestDefaultTransportTimeouts(t *testing.T) {
+	c := relClient(t, "https://api.pagecall.invalid/v1")
+	tr, ok := c.loop.hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("default transport is %T", c.loop.hc.Transport)
+	}
+	for _, f := range []struct {
+		name     string
+		got, max time.Duration
+	}{
+		{"TLSHandshakeTimeout", tr.TLSHandshakeTimeout, 30 * time.Second},
+		{"ResponseHeaderTimeout", tr.ResponseHeaderTimeout, time.Minute},
+		{"IdleConnTimeout", tr.IdleConnTimeout, 5 * time.Minute},
+	} {
+		if f.got <= 0 || f.got > f.max {
+			t.Errorf("%s = %v, want in (0, %v]", f.name, f.got, f.max)
+		}
+	}
+	if tr.DialContext == nil {
+		t.Error("no DialContext: the connect timeout is net/http's (none)")
+	}
+	t.Logf("dial %v, TLS handshake %v, response header %v, idle %v", dialTimeout, tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.IdleConnTimeout)
+}
+
+// TestDefaultTransportStepTimeouts proves the connect and TLS-handshake
+// bounds by hitting them: with no deadline of the caller's and
+// WithTimeout(0), a connect that never completes and a server that never
+// answers the TLS hello each end in about 10 s with a timeout error.
+func TestDefaultTransportStepTimeouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the 10 s connect and TLS-handshake timeouts")
+	}
+	t.Parallel()
+
+	run := func(t *testing.T, base string, want func(error) bool) {
+		c := relClient(t, base, WithTimeout(0), WithMaxRetries(0))
+		// The caller's own bound, far past the transport's; only hit if
+		// the transport has none.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := c.DeleteUser(ctx, "u1")
+		elapsed := time.Since(start)
+		t.Logf("after %v: %v", elapsed.Round(time.Millisecond), err)
+		if err == nil || ctx.Err() != nil || !want(err) {
+			t.Fatalf("err = %v (caller's context: %v), want the transport's own timeout", err, ctx.Err())
+		}
+		if elapsed > 10*time.Second+relSlack {
+			t.Errorf("returned after %v, want about 10 s", elapsed)
+		}
+	}
+
+	t.Run("connect", func(t *testing.T) {
+		t.Parallel()
+		addr := relFullBacklog(t)
+		run(t, "http://"+addr+"/v1", func(err error) bool {
+			var op *net.OpError
+			return errors.As(err, &op) && op.Op == "dial" && op.Timeout()
+		})
+	})
+	t.Run("TLS handshake", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			var held []net.Conn
+			defer func() {
+				for _, c := range held {
+					c.Close()
+				}
+			}()
+			for {
+				c, err := ln.Accept() // accept, then never answer the hello
+				if err != nil {
+					return
+				}
+				held = append(held, c)
+			}
+		})
+		t.Cleanup(func() { ln.Close(); wg.Wait() })
+		run(t, "https://"+ln.Addr().String()+"/v1", func(err error) bool {
+			return strings.Contains(err.Error(), "TLS handshake timeout")
+		})
+	})
+}

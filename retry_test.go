@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -717,6 +718,59 @@ func TestPostRetriedOnlyWhenNeverSent(t *testing.T) {
 		}
 		if n := ts.hits.Load(); n != 1 {
 			t.Errorf("POST sent %d times after an ambiguous reset, want 1", n)
+		}
+	})
+}
+
+// FuzzParseRetryAfter: ParseRetryAfter never panics nor returns a negative
+// wait; it accepts exactly RFC 9110's delay-seconds (digits, within int64)
+// and HTTP-dates and rejects everything else (signs, fractions, words); and
+// n seconds round-trips as n·1s, capped at 24 h.
+func FuzzParseRetryAfter(f *testing.F) {
+	f.Add("120", uint64(120))
+	f.Add("0", uint64(0))
+	f.Add(" 5 ", uint64(5))
+	f.Add("Wed, 21 Oct 2015 07:28:00 GMT", uint64(86400))
+	f.Add("Sunday, 06-Nov-94 08:49:37 GMT", uint64(86401))
+	f.Add("Sun Nov  6 08:49:37 1994", uint64(1<<40))
+	f.Add("-1", uint64(1))
+	f.Add("+5", uint64(5))
+	f.Add("1.5", uint64(2))
+	f.Add("99999999999999999999", uint64(1<<63|5))
+	f.Add("soon", uint64(3))
+	f.Add("", uint64(0))
+
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, value string, secs uint64) {
+		wait, ok := parseRetryAfter(value, now)
+		if wait < 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v, negative", value, wait)
+		}
+		if !ok && wait != 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v, false: a wait without ok", value, wait)
+		}
+		v := strings.TrimSpace(value)
+		_, dateErr := http.ParseTime(v)
+		_, intErr := strconv.ParseInt(v, 10, 64)
+		secsOK := relAllDigits(v) && intErr == nil // beyond int64 is junk
+		valid := secsOK || dateErr == nil
+		if ok != valid {
+			t.Fatalf("parseRetryAfter(%q) ok = %v, want %v (delay-seconds: %v, HTTP-date: %v)", value, ok, valid, secsOK, dateErr == nil)
+		}
+		if wait > 24*time.Hour && relAllDigits(v) {
+			t.Fatalf("parseRetryAfter(%q) = %v, want at most 24h", value, wait)
+		}
+
+		// Round trip: n seconds is n seconds, up to the 24 h cap, for any
+		// n within int64.
+		secs &^= 1 << 63
+		w, ok := parseRetryAfter(strconv.FormatUint(secs, 10), now)
+		want := 24 * time.Hour
+		if secs < uint64(want/time.Second) {
+			want = time.Duration(secs) * time.Second
+		}
+		if !ok || w != want {
+			t.Fatalf("parseRetryAfter(%d) = %v, %v; want %v, true", secs, w, ok, want)
 		}
 	})
 }
