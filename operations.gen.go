@@ -31,7 +31,7 @@ const (
 	RoomTypePublic  = wire.RoomTypePublic  // public
 )
 
-// CreateMemberRequest is the API's CreateMemberRequest model, an alias of [wire.CreateMemberRequest].
+// CreateMemberRequest is the API's CreateMemberRequest model.
 //
 // Its fields:
 //   - Type MemberType ("type")
@@ -40,14 +40,10 @@ type CreateMemberRequest = wire.CreateMemberRequest
 
 // CreateRoomPagesRequest is the API's CreateRoomPagesRequest model: The pages that CreateRoomPages adds to a room, in order.
 //
-// It is an alias of [wire.CreateRoomPagesRequest].
-//
 // It is a list of [Page].
 type CreateRoomPagesRequest = wire.CreateRoomPagesRequest
 
 // CreateRoomRequest is the API's CreateRoomRequest model: Request format to create a new room
-//
-// It is an alias of [wire.CreateRoomRequest].
 //
 // Its fields:
 //   - MaxMeetingSeconds *int ("max_meeting_seconds"): Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
@@ -58,14 +54,14 @@ type CreateRoomPagesRequest = wire.CreateRoomPagesRequest
 //   - Webhook *Webhook ("webhook")
 type CreateRoomRequest = wire.CreateRoomRequest
 
-// Webhook is the object at CreateRoomRequest.webhook in the API, an alias of [wire.Webhook].
+// Webhook is the webhook part of the API's CreateRoomRequest model.
 //
 // Its fields:
 //   - Headers map[string]string ("headers"): Headers to include when sending the webhook, which can be useful when authentication is required.
 //   - URL string ("url", required): an URL to which the Pagecall server will send the webhook
 type Webhook = wire.Webhook
 
-// CreateUserRequest is the API's CreateUserRequest model, an alias of [wire.CreateUserRequest].
+// CreateUserRequest is the API's CreateUserRequest model.
 //
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
@@ -74,7 +70,7 @@ type Webhook = wire.Webhook
 //   - UserID string ("user_id", required): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
 type CreateUserRequest = wire.CreateUserRequest
 
-// Entity is the API's Entity model, an alias of [wire.Entity].
+// Entity is the API's Entity model.
 //
 // Its fields:
 //   - Fixed *bool ("fixed"): If true, entity is created in a locked state
@@ -85,13 +81,11 @@ type Entity = wire.Entity
 // EntityType is the API's EntityType model: Type of entity in a page. Currently, manipulation through the API is only allowed for Image entities.
 // - Image: Image
 //
-// It is an alias of [wire.EntityType].
-//
 // Its values are the constants:
 //   - [EntityTypeImage]: "Image"
 type EntityType = wire.EntityType
 
-// Member is the API's Member model, an alias of [wire.Member].
+// Member is the API's Member model.
 //
 // Its fields:
 //   - ID string ("id", required): generated member id
@@ -105,15 +99,13 @@ type Member = wire.Member
 // - host: The user is host. This user has administrator privileges.
 // - monitor: The user is observer. Can watch the meeting, but can not join.
 //
-// It is an alias of [wire.MemberType].
-//
 // Its values are the constants:
 //   - [MemberTypeGuest]: "guest"
 //   - [MemberTypeHost]: "host"
 //   - [MemberTypeMonitor]: "monitor"
 type MemberType = wire.MemberType
 
-// Page is the API's Page model, an alias of [wire.Page].
+// Page is the API's Page model.
 //
 // Its fields:
 //   - Entities []Entity ("entities")
@@ -121,9 +113,7 @@ type MemberType = wire.MemberType
 //   - Size *PageSize ("size")
 type Page = wire.Page
 
-// PageSize is the object at Page.size in the API: Size of a page
-//
-// It is an alias of [wire.PageSize].
+// PageSize is the size part of the API's Page model: Size of a page
 //
 // Its fields:
 //   - Height int ("height", required)
@@ -131,8 +121,6 @@ type Page = wire.Page
 type PageSize = wire.PageSize
 
 // Paging is the API's Paging model: Details of pagination used for current responses.
-//
-// It is an alias of [wire.Paging].
 //
 // Its fields:
 //   - Limit int ("limit", required)
@@ -142,22 +130,20 @@ type Paging = wire.Paging
 
 // Room is the API's Room model: Information about room
 //
-// It is an alias of [wire.Room].
-//
 // Its fields:
 //   - ApplicationID string ("application_id"): ID of the workspace
 //   - CreatedAt time.Time ("created_at"): The room is created at specified time format
-//   - CreatedUserID string ("created_user_id"): *[Deprecated]* ID of the user who create this room
+//   - CreatedUserID string ("created_user_id"): ID of the user who created this room. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
 //   - ID string ("id", required): ID of the room
-//   - IsEphemeral *bool ("is_ephemeral"): *[Deprecated]* Whether this room is for temporary or not. If true and all the members of this room leave, the room will be closed
-//   - IsRecurring *bool ("is_recurring"): *[Deprecated]* Whether this meeting occurs regularly or not. If true, it will be reopened according to a predefined schedule.
-//   - IsTerminated *bool ("is_terminated"): *[Deprecated]* **Use `terminated_at` instead.** Whether this room is terminated or not. If true, not available to join the room
-//   - LastThumbnailUpdatedAt time.Time ("last_thumbnail_updated_at"): *[Deprecated]* Last update time of generated thumbnail
+//   - IsEphemeral *bool ("is_ephemeral"): Whether this room is temporary. If true and all its members leave, the room is closed. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
+//   - IsRecurring *bool ("is_recurring"): Whether this meeting occurs regularly. If true, it is reopened on a predefined schedule. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
+//   - IsTerminated *bool ("is_terminated"): Whether this room is terminated. If true, the room cannot be joined. (deprecated: Use TerminatedAt instead.)
+//   - LastThumbnailUpdatedAt time.Time ("last_thumbnail_updated_at"): Last update time of the generated thumbnail. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
 //   - Layout string ("layout"): How the room looks
 //   - MeetingTime *int ("meeting_time"): Total meeting time in seconds
 //   - Name string ("name", required): Human readable name of the room
 //   - Record *bool ("record"): Whether this room is recorded or not.
-//   - RoomTemplateID string ("room_template_id"): *[Deprecated]* **Use `layout` instead.** ID of the room template used by this room
+//   - RoomTemplateID string ("room_template_id"): ID of the room template used by this room. (deprecated: Use Layout instead.)
 //   - StartedAt time.Time ("started_at"): The meeting is started at specified time format
 //   - TerminatedAt time.Time ("terminated_at"): The room is terminated at specified time format
 //   - ThumbnailURL string ("thumbnail_url"): Generated thumbnail for this room
@@ -166,8 +152,6 @@ type Paging = wire.Paging
 type Room = wire.Room
 
 // RoomMember is the API's RoomMember model: Information about the member joined the room
-//
-// It is an alias of [wire.RoomMember].
 //
 // Its fields:
 //   - Name string ("name"): Display name of the user in the meeting room
@@ -181,8 +165,6 @@ type RoomMember = wire.RoomMember
 // * `public`  - any member who haved joined in same worksapce can join and replay the meet.
 // * `private` - only invited workspace user can join and replay the meet.
 //
-// It is an alias of [wire.RoomType].
-//
 // Its values are the constants:
 //   - [RoomTypeOpen]: "open"
 //   - [RoomTypePrivate]: "private"
@@ -191,13 +173,11 @@ type RoomType = wire.RoomType
 
 // SendRoomMessageRequest is the API's SendRoomMessageRequest model: The message that SendRoomMessage sends to the live sessions of a room.
 //
-// It is an alias of [wire.SendRoomMessageRequest].
-//
 // Its fields:
 //   - Message string ("message", required)
 type SendRoomMessageRequest = wire.SendRoomMessageRequest
 
-// Session is the API's Session model, an alias of [wire.Session].
+// Session is the API's Session model.
 //
 // Its fields:
 //   - ConnectedAt string ("connected_at"): Datetime when the session was established
@@ -207,7 +187,7 @@ type SendRoomMessageRequest = wire.SendRoomMessageRequest
 //   - UserID string ("user_id"): ID for the user associated with the session. It can be empty if the session represents an anonymous user.
 type Session = wire.Session
 
-// UpdateMemberRequest is the API's UpdateMemberRequest model, an alias of [wire.UpdateMemberRequest].
+// UpdateMemberRequest is the API's UpdateMemberRequest model.
 //
 // Its fields:
 //   - IsBlocked *bool ("is_blocked"): Kick the user from the room immediately, Works only on private type meeting room.
@@ -217,14 +197,12 @@ type UpdateMemberRequest = wire.UpdateMemberRequest
 
 // UpdateRoomRequest is the API's UpdateRoomRequest model: Request format to update setting of exisiting room
 //
-// It is an alias of [wire.UpdateRoomRequest].
-//
 // Its fields:
 //   - IsTerminated *bool ("is_terminated"): Set true to close this room
 //   - Name string ("name"): Set this to chagne current room name
 type UpdateRoomRequest = wire.UpdateRoomRequest
 
-// UpdateUserRequest is the API's UpdateUserRequest model, an alias of [wire.UpdateUserRequest].
+// UpdateUserRequest is the API's UpdateUserRequest model.
 //
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
@@ -232,7 +210,7 @@ type UpdateRoomRequest = wire.UpdateRoomRequest
 //   - ProfileURL string ("profile_url"): Profile image of the user
 type UpdateUserRequest = wire.UpdateUserRequest
 
-// User is the API's User model, an alias of [wire.User].
+// User is the API's User model.
 //
 // Its fields:
 //   - AccessToken string ("access_token"): Access token to authenticate as the user.
@@ -244,7 +222,7 @@ type UpdateUserRequest = wire.UpdateUserRequest
 //   - UserID string ("user_id"): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
 type User = wire.User
 
-// ListRoomsParams is an alias of [wire.ListRoomsParams], the query parameters of [Client.ListRooms].
+// ListRoomsParams holds the query parameters of [Client.ListRooms].
 // Its fields:
 //   - Offset *int ("offset")
 //   - Limit *int ("limit")
@@ -253,7 +231,7 @@ type User = wire.User
 //   - IsTerminated *bool ("is_terminated")
 type ListRoomsParams = wire.ListRoomsParams
 
-// CreatedPage is the object at CreateRoomPages200JSONResponseBody.pages in the API, an alias of [wire.CreatedPage].
+// CreatedPage is the pages part of the answer of [Client.CreateRoomPages].
 //
 // Its fields:
 //   - Entities []Entity ("entities")
@@ -262,13 +240,13 @@ type ListRoomsParams = wire.ListRoomsParams
 // [Client.CreateRoomPages] uses it.
 type CreatedPage = wire.CreatedPage
 
-// ListRoomSessionsParams is an alias of [wire.ListRoomSessionsParams], the query parameters of [Client.ListRoomSessions].
+// ListRoomSessionsParams holds the query parameters of [Client.ListRoomSessions].
 // Its fields:
 //   - UserID *string ("user_id")
 //   - IsConnecting *bool ("is_connecting")
 type ListRoomSessionsParams = wire.ListRoomSessionsParams
 
-// ListUsersParams is an alias of [wire.ListUsersParams], the query parameters of [Client.ListUsers].
+// ListUsersParams holds the query parameters of [Client.ListUsers].
 // Its fields:
 //   - EmailSearchQuery *string ("email_search_query")
 type ListUsersParams = wire.ListUsersParams

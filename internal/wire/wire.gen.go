@@ -253,7 +253,9 @@ type Room struct {
 	// Example: 2023-01-01T01:00:00.000Z
 	CreatedAt time.Time `json:"created_at,omitempty,omitzero"`
 
-	// CreatedUserID *[Deprecated]* ID of the user who create this room
+	// CreatedUserID ID of the user who created this room.
+	//
+	// Deprecated: Pagecall's API reference marks it deprecated and names no replacement.
 	CreatedUserID string `json:"created_user_id,omitempty"`
 
 	// ID ID of the room
@@ -261,16 +263,24 @@ type Room struct {
 	// Example: 000585f36eed9e8fb6b655b4
 	ID string `json:"id"`
 
-	// IsEphemeral *[Deprecated]* Whether this room is for temporary or not. If true and all the members of this room leave, the room will be closed
+	// IsEphemeral Whether this room is temporary. If true and all its members leave, the room is closed.
+	//
+	// Deprecated: Pagecall's API reference marks it deprecated and names no replacement.
 	IsEphemeral *bool `json:"is_ephemeral,omitempty"`
 
-	// IsRecurring *[Deprecated]* Whether this meeting occurs regularly or not. If true, it will be reopened according to a predefined schedule.
+	// IsRecurring Whether this meeting occurs regularly. If true, it is reopened on a predefined schedule.
+	//
+	// Deprecated: Pagecall's API reference marks it deprecated and names no replacement.
 	IsRecurring *bool `json:"is_recurring,omitempty"`
 
-	// IsTerminated *[Deprecated]* **Use `terminated_at` instead.** Whether this room is terminated or not. If true, not available to join the room
+	// IsTerminated Whether this room is terminated. If true, the room cannot be joined.
+	//
+	// Deprecated: Use TerminatedAt instead.
 	IsTerminated *bool `json:"is_terminated,omitempty"`
 
-	// LastThumbnailUpdatedAt *[Deprecated]* Last update time of generated thumbnail
+	// LastThumbnailUpdatedAt Last update time of the generated thumbnail.
+	//
+	// Deprecated: Pagecall's API reference marks it deprecated and names no replacement.
 	LastThumbnailUpdatedAt time.Time `json:"last_thumbnail_updated_at,omitempty,omitzero"`
 
 	// Layout How the room looks
@@ -291,7 +301,9 @@ type Room struct {
 	// Record Whether this room is recorded or not.
 	Record *bool `json:"record,omitempty"`
 
-	// RoomTemplateID *[Deprecated]* **Use `layout` instead.** ID of the room template used by this room
+	// RoomTemplateID ID of the room template used by this room.
+	//
+	// Deprecated: Use Layout instead.
 	RoomTemplateID string `json:"room_template_id,omitempty"`
 
 	// StartedAt The meeting is started at specified time format
