@@ -64,7 +64,7 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 )
 
 const (
@@ -447,8 +447,8 @@ func BenchmarkDeleteUser(b *testing.B) {
 // the SDK gives a call whose context has none.
 func benchGenCall(tb testing.TB, hc *http.Client, base string, timeout time.Duration) benchCall {
 	auth := "Bearer " + benchAPIKey
-	g, err := gen.NewClientWithResponses(base+"/v1", gen.WithHTTPClient(hc),
-		gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+	g, err := wire.NewClientWithResponses(base+"/v1", wire.WithHTTPClient(hc),
+		wire.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 			req.Header.Set("Authorization", auth)
 			return nil
 		}))

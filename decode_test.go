@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
@@ -213,7 +213,7 @@ func setAt(v any, path []any, to any) any {
 // read from its XxxWithResponse method of the generated client.
 func answerType(t *testing.T, c *Client, operationID string) reflect.Type {
 	t.Helper()
-	m, ok := reflect.TypeFor[*gen.ClientWithResponses]().MethodByName(operationID + "WithResponse")
+	m, ok := reflect.TypeFor[*wire.ClientWithResponses]().MethodByName(operationID + "WithResponse")
 	if !ok {
 		t.Fatalf("the generated client has no %sWithResponse", operationID)
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 )
 
 const (
@@ -107,7 +107,7 @@ func TestDeleteUser(t *testing.T) {
 	if gotMethod != http.MethodDelete || gotPath != "/v1/users/"+testUserID {
 		t.Errorf("server got %s %s, want DELETE /v1/users/%s", gotMethod, gotPath, testUserID)
 	}
-	if u.UserID != testUserID || u.Name != "scotty" || u.DefaultMemberType != gen.MemberTypeGuest {
+	if u.UserID != testUserID || u.Name != "scotty" || u.DefaultMemberType != wire.MemberTypeGuest {
 		t.Errorf("user = %+v", u)
 	}
 	if want := time.Date(2023, 1, 1, 1, 0, 0, 0, time.UTC); !u.CreatedAt.Equal(want) {
