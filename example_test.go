@@ -174,7 +174,7 @@ func Example_workflow() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("terminated:", *room.IsTerminated)
+	fmt.Println("terminated:", !room.TerminatedAt.IsZero())
 	// 7. Delete the user.
 	deleted, err := c.DeleteUser(ctx, user.UserID)
 	if err != nil {
