@@ -235,20 +235,29 @@ func TestContractWriteCleansUp(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		fault  *pagecalltest.Fault
+		faults []pagecalltest.Fault
 		args   []string
 		code   int
 		stderr string
 		left   int // objects left behind
 	}{
 		{name: "clean", code: exitOK},
-		{name: "member refused halfway", fault: &pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Status: 400},
+		{name: "member refused halfway", faults: []pagecalltest.Fault{{Route: "POST /rooms/{room_id}/members", Status: 400}},
 			code: exitFailure, stderr: "failed: CreateMember"},
-		{name: "timeout halfway", fault: &pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Delay: 10 * time.Second},
+		{name: "timeout halfway", faults: []pagecalltest.Fault{{Route: "POST /rooms/{room_id}/members", Delay: 10 * time.Second}},
 			args: []string{"--timeout", "300ms"}, code: exitFailure, stderr: "failed: CreateMember"},
-		{name: "room created, answer lost", fault: &pagecalltest.Fault{Route: "POST /rooms", Truncate: true},
+		{name: "room created, answer lost", faults: []pagecalltest.Fault{{Route: "POST /rooms", Truncate: true}},
 			code: exitFailure, stderr: "failed: CreateRoom"},
-		{name: "user not removable", fault: &pagecalltest.Fault{Route: "DELETE /users/{user_id}", Status: 500, Count: 1 << 20},
+		{name: "room created, answer lost, listing rooms fails", faults: []pagecalltest.Fault{
+			{Route: "POST /rooms", Truncate: true}, {Route: "GET /rooms", Status: 500, Count: 2}},
+			code: exitFailure, stderr: "NOT REMOVED: any room named " + contract.Prefix, left: 1},
+		{name: "user created, answer lost", faults: []pagecalltest.Fault{{Route: "POST /users", Truncate: true}},
+			code: exitFailure, stderr: "not run: UpdateUser (CreateUser failed)"},
+		// The user is deleted, its answer lost, and with no retry only a
+		// GET can tell: it says the user is gone.
+		{name: "user deleted, answer lost", faults: []pagecalltest.Fault{{Route: "DELETE /users/{user_id}", Truncate: true}},
+			code: exitOK, stderr: ", user " + contract.Prefix},
+		{name: "user not removable", faults: []pagecalltest.Fault{{Route: "DELETE /users/{user_id}", Status: 500, Count: 1 << 20}},
 			code: exitFailure, stderr: "NOT REMOVED: user " + contract.Prefix, left: 1},
 	}
 	for _, tt := range tests {
@@ -260,8 +269,8 @@ func TestContractWriteCleansUp(t *testing.T) {
 			for _, id := range srv.RoomIDs() {
 				before[id] = true
 			}
-			if tt.fault != nil {
-				srv.Inject(*tt.fault)
+			for _, f := range tt.faults {
+				srv.Inject(f)
 			}
 			args := append([]string{"contract", "check", "--write", "--format", "jsonl", "--max-retries", "0"}, tt.args...)
 			code, _, stderr := runInProcess(t, srv, false, args...)
