@@ -133,7 +133,9 @@ func TestRunListsWhatItDidNotRunAfterAFailure(t *testing.T) {
 				t.Errorf("%s is not listed as not run after CreateMember failed: %q", op, notRun)
 			}
 		}
-		if slices.ContainsFunc(notRun, func(s string) bool { return strings.HasPrefix(s, "CreateMember ") || strings.HasPrefix(s, "DeleteUser ") }) {
+		if slices.ContainsFunc(notRun, func(s string) bool {
+			return strings.HasPrefix(s, "CreateMember ") || strings.HasPrefix(s, "DeleteUser ")
+		}) {
 			t.Errorf("an operation that ran is listed as not run: %q", notRun)
 		}
 		if !rep.Failed() {
