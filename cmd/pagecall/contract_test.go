@@ -252,7 +252,7 @@ func TestContractWriteCleansUp(t *testing.T) {
 			{Route: "POST /rooms", Truncate: true}, {Route: "GET /rooms", Status: 500, Count: 2}},
 			code: exitFailure, stderr: "NOT REMOVED: any room named " + contract.Prefix, left: 1},
 		{name: "user created, answer lost", faults: []pagecalltest.Fault{{Route: "POST /users", Truncate: true}},
-			code: exitFailure, stderr: "not run: UpdateUser (CreateUser failed)"},
+			code: exitFailure, stderr: "not run (CreateUser failed): CreateRoom, DeleteRoom, UpdateRoom, CreateMember"},
 		// The user is deleted, its answer lost, and with no retry only a
 		// GET can tell: it says the user is gone.
 		{name: "user deleted, answer lost", faults: []pagecalltest.Fault{{Route: "DELETE /users/{user_id}", Truncate: true}},

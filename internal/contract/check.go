@@ -101,10 +101,13 @@ type run struct {
 	byID map[string]Operation
 	stop <-chan struct{}
 	rep  *Report
-	// stopped is why the run stopped early ("CreateRoom failed",
-	// "interrupted"), "" while it goes on: the reason given for every
-	// operation it did not run.
+	// stopped is why the run stopped early ("interrupted"), "" while it
+	// goes on: the reason given for every operation it did not run.
 	stopped string
+	// writesStopped is why the writes stopped ("CreateMember failed"):
+	// the reason given for every write operation not run. The reads go
+	// on.
+	writesStopped string
 }
 
 // Run checks the answers to every GET operation of ops (and with
@@ -175,11 +178,14 @@ func (r *run) skip(opID, why string) {
 func (r *run) listNotRun(otherwise string) {
 	for _, op := range r.ops {
 		why := r.stopped
-		if why == "" {
+		switch {
+		case why != "":
+		case op.Method == http.MethodGet:
+			why = "no call reached it"
+		case r.writesStopped != "":
+			why = r.writesStopped
+		default:
 			why = otherwise
-			if op.Method == http.MethodGet {
-				why = "no call reached it"
-			}
 		}
 		r.skip(op.ID, why)
 	}

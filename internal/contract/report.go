@@ -114,6 +114,31 @@ func (r *Report) NotRun() []string {
 	return out
 }
 
+// notRunGroup is the operations not run for one reason.
+type notRunGroup struct {
+	why string
+	ops []string
+}
+
+// notRunByReason groups the operations not run by why, in the order of
+// the operations given to Run.
+func (r *Report) notRunByReason() []notRunGroup {
+	var out []notRunGroup
+	for _, op := range r.ops {
+		why, ok := r.notRun[op.ID]
+		if !ok || r.attempted[op.ID] {
+			continue
+		}
+		i := slices.IndexFunc(out, func(g notRunGroup) bool { return g.why == why })
+		if i < 0 {
+			out = append(out, notRunGroup{why: why})
+			i = len(out) - 1
+		}
+		out[i].ops = append(out[i].ops, op.ID)
+	}
+	return out
+}
+
 // NewDrift returns the number of new drift findings.
 func (r *Report) NewDrift() int {
 	n := 0
@@ -178,8 +203,8 @@ func (r *Report) Summary(w io.Writer, overlayFile, suggestFile string) {
 		mode, r.Answers, len(r.called), id, extra)
 	fmt.Fprintf(w, "  new drift: %d (%d drift, %d overlay-refuted); undocumented: %d; overlay fixes confirmed: %d\n",
 		r.NewDrift(), counts[VerdictDrift], counts[VerdictRefuted], counts[VerdictUndocumented], counts[VerdictConfirmed])
-	for _, s := range r.NotRun() {
-		fmt.Fprintf(w, "  not run: %s\n", s)
+	for _, g := range r.notRunByReason() {
+		fmt.Fprintf(w, "  not run (%s): %s\n", g.why, strings.Join(g.ops, ", "))
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  failed: %s\n", f)

@@ -54,3 +54,25 @@ func TestSummaryNamesWhatItLeft(t *testing.T) {
 		t.Errorf("user b is reported NOT REMOVED without a GET that finds it:\n%s", b.String())
 	}
 }
+
+// TestSummaryGroupsWhatWasNotRun: the operations not run are listed on one
+// line per reason, in the order of the operations, and those that ran are
+// not.
+func TestSummaryGroupsWhatWasNotRun(t *testing.T) {
+	t.Parallel()
+	rep := &Report{
+		ops:       []Operation{{ID: "A"}, {ID: "B"}, {ID: "C"}, {ID: "D"}},
+		attempted: map[string]bool{"D": true},
+		notRun:    map[string]string{"A": "X failed", "B": "no rooms to follow", "C": "X failed", "D": "X failed"},
+	}
+	var b bytes.Buffer
+	rep.Summary(&b, "", "")
+	for _, want := range []string{"  not run (X failed): A, C\n", "  not run (no rooms to follow): B\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "D") {
+		t.Errorf("an operation that ran is listed:\n%s", b.String())
+	}
+}

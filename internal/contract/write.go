@@ -44,12 +44,12 @@ type createdObject struct {
 func (w *writer) create(ctx context.Context, known map[string]map[string]any) {
 	r := w.run
 	step := func(opID string, path []string, body any) (answer, bool) {
-		if !r.going(ctx) {
+		if r.writesStopped != "" || !r.going(ctx) {
 			return answer{}, false
 		}
 		a := r.call(ctx, opID, path, body)
 		if !r.must(opID, a) {
-			r.stopped = opID + " failed"
+			r.writesStopped = opID + " failed"
 			return a, false
 		}
 		return a, true
@@ -75,7 +75,7 @@ func (w *writer) create(ctx context.Context, known map[string]map[string]any) {
 	roomID := stringAt(a.body, "room", "id")
 	if roomID == "" {
 		r.rep.Failures = append(r.rep.Failures, "CreateRoom: the answer has no /room/id; the room is looked for by its name")
-		r.stopped = "CreateRoom answered no room ID"
+		r.writesStopped = "CreateRoom answered no room ID"
 		return
 	}
 	w.rooms = append(w.rooms, &createdObject{id: roomID, confirmed: true})
