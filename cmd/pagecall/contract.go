@@ -39,7 +39,9 @@ from list answers to the get operations (the first room, its members and
 sessions, the first user). --write also calls every write operation, on
 objects it creates itself, named ` + contract.Prefix + `<random>; it removes
 them all at the end, also after a failure, a timeout or Ctrl-C, and lists
-anything it could not remove. It never changes an object it did not create.
+anything it could not remove: NOT REMOVED when a GET finds it, MAYBE NOT
+REMOVED when nothing could tell. It never changes an object it did not
+create. The summary lists every operation the run did not call, and why.
 
 Each finding is one line: operation (the operationId, spelt as the SDK's
 method: GetUser), method, path
