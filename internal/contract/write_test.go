@@ -8,10 +8,17 @@ package contract
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pplink/pagecall-go"
 	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
@@ -160,5 +167,68 @@ func TestWriteSendsPageEntities(t *testing.T) {
 		return f.Operation == "CreateRoomPages" && f.Pointer == "/pages/*/entities" && f.Verdict == VerdictConfirmed
 	}) {
 		t.Errorf("no confirmation of the entities fix: %+v", rep.Findings())
+	}
+}
+
+// TestRemoveThroughAValidatingProxy: a proxy in front of the API turns
+// answers into 502 (as a validating proxy does with one that breaks the
+// spec). The user is deleted behind a 502 DELETE, and the GET that says it
+// is gone makes it removed; when the proxy also turns that GET into a 502,
+// nothing can tell, and the user is MAYBE NOT REMOVED, never NOT REMOVED.
+func TestRemoveThroughAValidatingProxy(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name        string
+		breaks      func(*http.Request, int) bool // which answers become 502
+		removed     bool
+		leftoverSet bool
+	}{
+		{name: "delete answer turned into 502", breaks: func(r *http.Request, _ int) bool { return r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/users/") }, removed: true},
+		{name: "delete and get answers turned into 502", breaks: func(r *http.Request, status int) bool {
+			return strings.Contains(r.URL.Path, "/users/"+Prefix) && (r.Method == http.MethodDelete || r.Method == http.MethodGet && status >= 400)
+		}, leftoverSet: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := pagecalltest.NewTestServer(t)
+			target, err := url.Parse(srv.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := target.Path // the proxy forwards paths as they are
+			target.Path = ""
+			rp := httputil.NewSingleHostReverseProxy(target)
+			rp.ModifyResponse = func(resp *http.Response) error {
+				if tt.breaks(resp.Request, resp.StatusCode) {
+					resp.Body.Close()
+					resp.StatusCode, resp.Status = http.StatusBadGateway, "502 Bad Gateway"
+					resp.Body = io.NopCloser(strings.NewReader(`{"message":"response failed validation"}`))
+					resp.ContentLength = -1
+					resp.Header.Del("Content-Length")
+				}
+				return nil
+			}
+			proxy := httptest.NewServer(rp)
+			t.Cleanup(proxy.Close)
+			c, err := pagecall.NewClient(pagecall.WithAPIKey(srv.APIKey()), pagecall.WithBaseURL(proxy.URL+base),
+				pagecall.WithMaxRetries(0), pagecall.WithTimeout(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec, ops := testSpec(t)
+			rep := Run(t.Context(), c, spec, ops, Options{Write: true, CleanupTimeout: 10 * time.Second})
+			if left := leftBehind(srv); len(left) != 0 {
+				t.Fatalf("the mock still holds %q: the proxy should only change answers", left)
+			}
+			if got := removedUser(rep); got != tt.removed {
+				t.Errorf("user reported removed: %t, want %t (removed %q)", got, tt.removed, rep.Removed)
+			}
+			switch {
+			case tt.leftoverSet && (len(rep.Leftovers) != 1 || rep.Leftovers[0].Known):
+				t.Errorf("leftovers %+v, want one MAYBE NOT REMOVED", rep.Leftovers)
+			case !tt.leftoverSet && len(rep.Leftovers) != 0:
+				t.Errorf("leftovers %+v, want none", rep.Leftovers)
+			}
+		})
 	}
 }
