@@ -183,7 +183,9 @@ func TestRemoveThroughAValidatingProxy(t *testing.T) {
 		removed     bool
 		leftoverSet bool
 	}{
-		{name: "delete answer turned into 502", breaks: func(r *http.Request, _ int) bool { return r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/users/") }, removed: true},
+		{name: "delete answer turned into 502", breaks: func(r *http.Request, _ int) bool {
+			return r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/users/")
+		}, removed: true},
 		{name: "delete and get answers turned into 502", breaks: func(r *http.Request, status int) bool {
 			return strings.Contains(r.URL.Path, "/users/"+Prefix) && (r.Method == http.MethodDelete || r.Method == http.MethodGet && status >= 400)
 		}, leftoverSet: true},
