@@ -82,8 +82,9 @@ type Options struct {
 	// Write also calls every write operation, on objects the run creates
 	// (named Prefix and a random part) and removes at the end.
 	Write bool
-	// CleanupTimeout bounds the removal of what Write created. It starts
-	// when the checks end, and outlives ctx and Stop.
+	// CleanupTimeout bounds the removal of what Write created (zero or
+	// less: one minute). It starts when the checks end, and outlives ctx
+	// and Stop.
 	CleanupTimeout time.Duration
 	// Stop, once closed, makes the run start no new check (the removal of
 	// what it created still runs). Nil never closes.
@@ -141,7 +142,11 @@ func Run(ctx context.Context, c *pagecall.Client, spec *Spec, ops []Operation, o
 	}
 	// The cleanup outlives Stop and the run's context: it is bounded by
 	// CleanupTimeout alone.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.CleanupTimeout)
+	bound := o.CleanupTimeout
+	if bound <= 0 {
+		bound = time.Minute
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 	w.cleanup(cctx)
 	cancel()
 	r.listNotRun("not exercised by --write")
