@@ -8,46 +8,43 @@ package pagecall
 import (
 	"context"
 	"iter"
+	"net/http"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 )
 
 // Values of EntityType.
 const (
-	EntityTypeImage = gen.EntityTypeImage // Image
+	EntityTypeImage = wire.EntityTypeImage // Image
 )
 
 // Values of MemberType.
 const (
-	MemberTypeGuest   = gen.MemberTypeGuest   // guest
-	MemberTypeHost    = gen.MemberTypeHost    // host
-	MemberTypeMonitor = gen.MemberTypeMonitor // monitor
+	MemberTypeGuest   = wire.MemberTypeGuest   // guest
+	MemberTypeHost    = wire.MemberTypeHost    // host
+	MemberTypeMonitor = wire.MemberTypeMonitor // monitor
 )
 
 // Values of RoomType.
 const (
-	RoomTypeOpen    = gen.RoomTypeOpen    // open
-	RoomTypePrivate = gen.RoomTypePrivate // private
-	RoomTypePublic  = gen.RoomTypePublic  // public
+	RoomTypeOpen    = wire.RoomTypeOpen    // open
+	RoomTypePrivate = wire.RoomTypePrivate // private
+	RoomTypePublic  = wire.RoomTypePublic  // public
 )
 
-// CreateMemberRequest is the API's CreateMemberRequest model, an alias of [gen.CreateMemberRequest].
+// CreateMemberRequest is the API's CreateMemberRequest model.
 //
 // Its fields:
 //   - Type MemberType ("type")
 //   - UserID string ("user_id", required): `user_id` of the user.
-type CreateMemberRequest = gen.CreateMemberRequest
+type CreateMemberRequest = wire.CreateMemberRequest
 
 // CreateRoomPagesRequest is the API's CreateRoomPagesRequest model: The pages that CreateRoomPages adds to a room, in order.
 //
-// It is an alias of [gen.CreateRoomPagesRequest].
-//
 // It is a list of [Page].
-type CreateRoomPagesRequest = gen.CreateRoomPagesRequest
+type CreateRoomPagesRequest = wire.CreateRoomPagesRequest
 
 // CreateRoomRequest is the API's CreateRoomRequest model: Request format to create a new room
-//
-// It is an alias of [gen.CreateRoomRequest].
 //
 // Its fields:
 //   - MaxMeetingSeconds *int ("max_meeting_seconds"): Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
@@ -56,124 +53,112 @@ type CreateRoomPagesRequest = gen.CreateRoomPagesRequest
 //   - Record *bool ("record"): All meeting will be recorded
 //   - Type RoomType ("type", required)
 //   - Webhook *Webhook ("webhook")
-type CreateRoomRequest = gen.CreateRoomRequest
+type CreateRoomRequest = wire.CreateRoomRequest
 
-// Webhook is the object at CreateRoomRequest.webhook in the API, an alias of [gen.Webhook].
+// Webhook is the webhook part of the API's CreateRoomRequest model.
 //
 // Its fields:
 //   - Headers map[string]string ("headers"): Headers to include when sending the webhook, which can be useful when authentication is required.
 //   - URL string ("url", required): an URL to which the Pagecall server will send the webhook
-type Webhook = gen.Webhook
+type Webhook = wire.Webhook
 
-// CreateUserRequest is the API's CreateUserRequest model, an alias of [gen.CreateUserRequest].
+// CreateUserRequest is the API's CreateUserRequest model.
 //
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
 //   - Name string ("name"): Name of the user.
 //   - ProfileURL string ("profile_url"): Profile image of the user
 //   - UserID string ("user_id", required): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
-type CreateUserRequest = gen.CreateUserRequest
+type CreateUserRequest = wire.CreateUserRequest
 
-// Entity is the API's Entity model, an alias of [gen.Entity].
+// Entity is the API's Entity model.
 //
 // Its fields:
 //   - Fixed *bool ("fixed"): If true, entity is created in a locked state
 //   - Src string ("src"): Source url (required for Image)
 //   - Type EntityType ("type", required)
-type Entity = gen.Entity
+type Entity = wire.Entity
 
 // EntityType is the API's EntityType model: Type of entity in a page. Currently, manipulation through the API is only allowed for Image entities.
 // - Image: Image
 //
-// It is an alias of [gen.EntityType].
-//
 // Its values are the constants:
 //   - [EntityTypeImage]: "Image"
-type EntityType = gen.EntityType
+type EntityType = wire.EntityType
 
-// Member is the API's Member model, an alias of [gen.Member].
+// Member is the API's Member model.
 //
 // Its fields:
 //   - ID string ("id", required): generated member id
 //   - RoomID string ("room_id", required): ID of the room
 //   - Type MemberType ("type", required)
 //   - UserID string ("user_id", required): `user_id` of the user.
-type Member = gen.Member
+type Member = wire.Member
 
 // MemberType is the API's MemberType model: Type of user in this room
 // - guest: The user is guest.
 // - host: The user is host. This user has administrator privileges.
 // - monitor: The user is observer. Can watch the meeting, but can not join.
 //
-// It is an alias of [gen.MemberType].
-//
 // Its values are the constants:
 //   - [MemberTypeGuest]: "guest"
 //   - [MemberTypeHost]: "host"
 //   - [MemberTypeMonitor]: "monitor"
-type MemberType = gen.MemberType
+type MemberType = wire.MemberType
 
-// Page is the API's Page model, an alias of [gen.Page].
+// Page is the API's Page model.
 //
 // Its fields:
 //   - Entities []Entity ("entities")
 //   - Index *int ("index")
 //   - Size *PageSize ("size")
-type Page = gen.Page
+type Page = wire.Page
 
-// PageSize is the object at Page.size in the API: Size of a page
-//
-// It is an alias of [gen.PageSize].
+// PageSize is the size part of the API's Page model: Size of a page
 //
 // Its fields:
 //   - Height int ("height", required)
 //   - Width int ("width", required)
-type PageSize = gen.PageSize
+type PageSize = wire.PageSize
 
 // Paging is the API's Paging model: Details of pagination used for current responses.
-//
-// It is an alias of [gen.Paging].
 //
 // Its fields:
 //   - Limit int ("limit", required)
 //   - Offset int ("offset", required)
 //   - Total int ("total", required)
-type Paging = gen.Paging
+type Paging = wire.Paging
 
 // Room is the API's Room model: Information about room
-//
-// It is an alias of [gen.Room].
 //
 // Its fields:
 //   - ApplicationID string ("application_id"): ID of the workspace
 //   - CreatedAt time.Time ("created_at"): The room is created at specified time format
-//   - CreatedUserID string ("created_user_id"): *[Deprecated]* ID of the user who create this room
+//   - CreatedUserID string ("created_user_id"): ID of the user who created this room. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
 //   - ID string ("id", required): ID of the room
-//   - IsEphemeral *bool ("is_ephemeral"): *[Deprecated]* Whether this room is for temporary or not. If true and all the members of this room leave, the room will be closed
-//   - IsRecurring *bool ("is_recurring"): *[Deprecated]* Whether this meeting occurs regularly or not. If true, it will be reopened according to a predefined schedule.
-//   - IsTerminated *bool ("is_terminated"): *[Deprecated]* **Use `terminated_at` instead.** Whether this room is terminated or not. If true, not available to join the room
-//   - LastThumbnailUpdatedAt time.Time ("last_thumbnail_updated_at"): *[Deprecated]* Last update time of generated thumbnail
+//   - IsEphemeral *bool ("is_ephemeral"): Whether this room is temporary. If true and all its members leave, the room is closed. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
+//   - IsRecurring *bool ("is_recurring"): Whether this meeting occurs regularly. If true, it is reopened on a predefined schedule. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
+//   - IsTerminated *bool ("is_terminated"): Whether this room is terminated. If true, the room cannot be joined. (deprecated: Use TerminatedAt instead.)
+//   - LastThumbnailUpdatedAt time.Time ("last_thumbnail_updated_at"): Last update time of the generated thumbnail. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
 //   - Layout string ("layout"): How the room looks
 //   - MeetingTime *int ("meeting_time"): Total meeting time in seconds
 //   - Name string ("name", required): Human readable name of the room
 //   - Record *bool ("record"): Whether this room is recorded or not.
-//   - RoomTemplateID string ("room_template_id"): *[Deprecated]* **Use `layout` instead.** ID of the room template used by this room
+//   - RoomTemplateID string ("room_template_id"): ID of the room template used by this room. (deprecated: Use Layout instead.)
 //   - StartedAt time.Time ("started_at"): The meeting is started at specified time format
 //   - TerminatedAt time.Time ("terminated_at"): The room is terminated at specified time format
 //   - ThumbnailURL string ("thumbnail_url"): Generated thumbnail for this room
 //   - Type RoomType ("type", required)
 //   - UpdatedAt time.Time ("updated_at"): The room settings are changed at specified time format
-type Room = gen.Room
+type Room = wire.Room
 
 // RoomMember is the API's RoomMember model: Information about the member joined the room
-//
-// It is an alias of [gen.RoomMember].
 //
 // Its fields:
 //   - Name string ("name"): Display name of the user in the meeting room
 //   - Type MemberType ("type", required)
 //   - UserID string ("user_id", required): `user_id` of the user in application (workspace) scope
-type RoomMember = gen.RoomMember
+type RoomMember = wire.RoomMember
 
 // RoomType is the API's RoomType model: Room can have three different type
 //
@@ -181,23 +166,19 @@ type RoomMember = gen.RoomMember
 // * `public`  - any member who haved joined in same worksapce can join and replay the meet.
 // * `private` - only invited workspace user can join and replay the meet.
 //
-// It is an alias of [gen.RoomType].
-//
 // Its values are the constants:
 //   - [RoomTypeOpen]: "open"
 //   - [RoomTypePrivate]: "private"
 //   - [RoomTypePublic]: "public"
-type RoomType = gen.RoomType
+type RoomType = wire.RoomType
 
 // SendRoomMessageRequest is the API's SendRoomMessageRequest model: The message that SendRoomMessage sends to the live sessions of a room.
 //
-// It is an alias of [gen.SendRoomMessageRequest].
-//
 // Its fields:
 //   - Message string ("message", required)
-type SendRoomMessageRequest = gen.SendRoomMessageRequest
+type SendRoomMessageRequest = wire.SendRoomMessageRequest
 
-// Session is the API's Session model, an alias of [gen.Session].
+// Session is the API's Session model.
 //
 // Its fields:
 //   - ConnectedAt string ("connected_at"): Datetime when the session was established
@@ -205,34 +186,32 @@ type SendRoomMessageRequest = gen.SendRoomMessageRequest
 //   - ID string ("id", required): ID of the session
 //   - MemberID string ("member_id", required): ID for the member associated with the session
 //   - UserID string ("user_id"): ID for the user associated with the session. It can be empty if the session represents an anonymous user.
-type Session = gen.Session
+type Session = wire.Session
 
-// UpdateMemberRequest is the API's UpdateMemberRequest model, an alias of [gen.UpdateMemberRequest].
+// UpdateMemberRequest is the API's UpdateMemberRequest model.
 //
 // Its fields:
 //   - IsBlocked *bool ("is_blocked"): Kick the user from the room immediately, Works only on private type meeting room.
 //   - Name string ("name"): Change display name in meeting room
 //   - Type MemberType ("type")
-type UpdateMemberRequest = gen.UpdateMemberRequest
+type UpdateMemberRequest = wire.UpdateMemberRequest
 
 // UpdateRoomRequest is the API's UpdateRoomRequest model: Request format to update setting of exisiting room
-//
-// It is an alias of [gen.UpdateRoomRequest].
 //
 // Its fields:
 //   - IsTerminated *bool ("is_terminated"): Set true to close this room
 //   - Name string ("name"): Set this to chagne current room name
-type UpdateRoomRequest = gen.UpdateRoomRequest
+type UpdateRoomRequest = wire.UpdateRoomRequest
 
-// UpdateUserRequest is the API's UpdateUserRequest model, an alias of [gen.UpdateUserRequest].
+// UpdateUserRequest is the API's UpdateUserRequest model.
 //
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
 //   - Name string ("name"): Name of the user.
 //   - ProfileURL string ("profile_url"): Profile image of the user
-type UpdateUserRequest = gen.UpdateUserRequest
+type UpdateUserRequest = wire.UpdateUserRequest
 
-// User is the API's User model, an alias of [gen.User].
+// User is the API's User model.
 //
 // Its fields:
 //   - AccessToken string ("access_token"): Access token to authenticate as the user.
@@ -242,42 +221,43 @@ type UpdateUserRequest = gen.UpdateUserRequest
 //   - ProfileURL string ("profile_url"): Profile image of the user
 //   - UpdatedAt time.Time ("updated_at"): Last modified time of the user
 //   - UserID string ("user_id"): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
-type User = gen.User
+type User = wire.User
 
-// ListRoomsParams is an alias of [gen.ListRoomsParams], the query parameters of [Client.ListRooms].
+// ListRoomsParams holds the query parameters of [Client.ListRooms].
 // Its fields:
 //   - Offset *int ("offset")
 //   - Limit *int ("limit")
 //   - Name *string ("name")
 //   - Layout *string ("layout")
 //   - IsTerminated *bool ("is_terminated")
-type ListRoomsParams = gen.ListRoomsParams
+type ListRoomsParams = wire.ListRoomsParams
 
-// CreatedPage is the object at CreateRoomPages200JSONResponseBody.pages in the API, an alias of [gen.CreatedPage].
+// CreatedPage is the pages part of the answer of [Client.CreateRoomPages].
 //
 // Its fields:
 //   - Entities []Entity ("entities")
 //   - ID string ("id")
 //
 // [Client.CreateRoomPages] uses it.
-type CreatedPage = gen.CreatedPage
+type CreatedPage = wire.CreatedPage
 
-// ListRoomSessionsParams is an alias of [gen.ListRoomSessionsParams], the query parameters of [Client.ListRoomSessions].
+// ListRoomSessionsParams holds the query parameters of [Client.ListRoomSessions].
 // Its fields:
 //   - UserID *string ("user_id")
 //   - IsConnecting *bool ("is_connecting")
-type ListRoomSessionsParams = gen.ListRoomSessionsParams
+type ListRoomSessionsParams = wire.ListRoomSessionsParams
 
-// ListUsersParams is an alias of [gen.ListUsersParams], the query parameters of [Client.ListUsers].
+// ListUsersParams holds the query parameters of [Client.ListUsers].
 // Its fields:
 //   - EmailSearchQuery *string ("email_search_query")
-type ListUsersParams = gen.ListUsersParams
+type ListUsersParams = wire.ListUsersParams
 
 // opListRooms describes GET /rooms for the request loop.
 var opListRooms = operation{
 	id:     "ListRooms",
 	method: "GET",
 	path:   "/rooms",
+	result: true,
 }
 
 // ListRooms calls "List Rooms", GET /rooms: List all accessible rooms
@@ -286,22 +266,19 @@ var opListRooms = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListRooms(ctx context.Context, params *ListRoomsParams, opts ...CallOption) ([]Room, *Paging, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListRooms, opts)
+	out, err := invoke[struct {
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+
+		// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
+		Rooms []Room `json:"rooms,omitempty"`
+	}](ctx, c, &opListRooms, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewListRoomsRequest(server, params)
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListRooms(ctx, params)
-	resp, err := parse(c, cl, &opListRooms, hr, err, gen.ParseListRoomsResponse)
-	if err != nil {
-		return nil, nil, c.named(&opListRooms, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, nil, malformed(&opListRooms, resp.HTTPResponse)
-	}
-	return resp.JSON200.Rooms, resp.JSON200.Paging, nil
+	return out.Rooms, out.Paging, nil
 }
 
 // ListRoomsSeq iterates over every item [Client.ListRooms] lists, fetching
@@ -346,6 +323,7 @@ var opCreateRoom = operation{
 	id:     "CreateRoom",
 	method: "POST",
 	path:   "/rooms",
+	result: true,
 }
 
 // CreateRoom calls "Create Room", POST /rooms: Create a new room
@@ -354,22 +332,19 @@ var opCreateRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) CreateRoom(ctx context.Context, body CreateRoomRequest, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoom, opts)
+	out, err := invoke[struct {
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opCreateRoom, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateRoomRequest(server, body)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateRoom(ctx, body)
-	resp, err := parse(c, cl, &opCreateRoom, hr, err, gen.ParseCreateRoomResponse)
-	if err != nil {
-		return nil, c.named(&opCreateRoom, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opDeleteRoom describes DELETE /rooms/{id} for the request loop.
@@ -377,6 +352,7 @@ var opDeleteRoom = operation{
 	id:     "DeleteRoom",
 	method: "DELETE",
 	path:   "/rooms/{id}",
+	result: true,
 }
 
 // DeleteRoom calls "Delete Room", DELETE /rooms/{id}: Delete room
@@ -387,22 +363,14 @@ var opDeleteRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) DeleteRoom(ctx context.Context, roomID string, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opDeleteRoom, opts, roomID)
+	out, err := invoke[struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opDeleteRoom, opts, nil, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.DeleteRoom(ctx, roomID)
-	resp, err := parse(c, cl, &opDeleteRoom, hr, err, gen.ParseDeleteRoomResponse)
-	if err != nil {
-		return nil, c.named(&opDeleteRoom, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opDeleteRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opGetRoom describes GET /rooms/{id} for the request loop.
@@ -410,6 +378,7 @@ var opGetRoom = operation{
 	id:     "GetRoom",
 	method: "GET",
 	path:   "/rooms/{id}",
+	result: true,
 }
 
 // GetRoom calls "Get Room", GET /rooms/{id}: Get a single room info
@@ -420,22 +389,14 @@ var opGetRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) GetRoom(ctx context.Context, roomID string, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opGetRoom, opts, roomID)
+	out, err := invoke[struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opGetRoom, opts, nil, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.GetRoom(ctx, roomID)
-	resp, err := parse(c, cl, &opGetRoom, hr, err, gen.ParseGetRoomResponse)
-	if err != nil {
-		return nil, c.named(&opGetRoom, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opGetRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opUpdateRoom describes PUT /rooms/{id} for the request loop.
@@ -443,6 +404,7 @@ var opUpdateRoom = operation{
 	id:     "UpdateRoom",
 	method: "PUT",
 	path:   "/rooms/{id}",
+	result: true,
 }
 
 // UpdateRoom calls "Update Room", PUT /rooms/{id}: Update some of room settings
@@ -453,22 +415,16 @@ var opUpdateRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomRequest, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opUpdateRoom, opts, roomID)
+	out, err := invoke[struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opUpdateRoom, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewUpdateRoomRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.UpdateRoom(ctx, roomID, body)
-	resp, err := parse(c, cl, &opUpdateRoom, hr, err, gen.ParseUpdateRoomResponse)
-	if err != nil {
-		return nil, c.named(&opUpdateRoom, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opUpdateRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opListMembers describes GET /rooms/{room_id}/members for the request loop.
@@ -476,6 +432,7 @@ var opListMembers = operation{
 	id:     "ListMembers",
 	method: "GET",
 	path:   "/rooms/{room_id}/members",
+	result: true,
 }
 
 // ListMembers calls "List Members", GET /rooms/{room_id}/members: List Joined in the Room
@@ -486,22 +443,17 @@ var opListMembers = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListMembers(ctx context.Context, roomID string, opts ...CallOption) ([]Member, *Paging, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListMembers, opts, roomID)
+	out, err := invoke[struct {
+		// Members Example: [{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"host","user_id":"external_user_20312"},{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"guest","user_id":"external_user_102932"}]
+		Members []Member `json:"members,omitempty"`
+
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+	}](ctx, c, &opListMembers, opts, nil, roomID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListMembers(ctx, roomID)
-	resp, err := parse(c, cl, &opListMembers, hr, err, gen.ParseListMembersResponse)
-	if err != nil {
-		return nil, nil, c.named(&opListMembers, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, nil, malformed(&opListMembers, resp.HTTPResponse)
-	}
-	return resp.JSON200.Members, resp.JSON200.Paging, nil
+	return out.Members, out.Paging, nil
 }
 
 // ListMembersSeq iterates over every item [Client.ListMembers] lists.
@@ -528,6 +480,7 @@ var opCreateMember = operation{
 	id:     "CreateMember",
 	method: "POST",
 	path:   "/rooms/{room_id}/members",
+	result: true,
 }
 
 // CreateMember calls "Create Members", POST /rooms/{room_id}/members: Add Member to the Room
@@ -538,22 +491,15 @@ var opCreateMember = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMemberRequest, opts ...CallOption) (*Member, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateMember, opts, roomID)
+	out, err := invoke[struct {
+		Member Member `json:"member"`
+	}](ctx, c, &opCreateMember, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateMemberRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateMember(ctx, roomID, body)
-	resp, err := parse(c, cl, &opCreateMember, hr, err, gen.ParseCreateMemberResponse)
-	if err != nil {
-		return nil, c.named(&opCreateMember, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateMember, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Member, nil
+	return &out.Member, nil
 }
 
 // opGetMember describes GET /rooms/{room_id}/members/{member_id} for the request loop.
@@ -561,6 +507,7 @@ var opGetMember = operation{
 	id:     "GetMember",
 	method: "GET",
 	path:   "/rooms/{room_id}/members/{member_id}",
+	result: true,
 }
 
 // GetMember calls "Get Member", GET /rooms/{room_id}/members/{member_id}: Get Member
@@ -571,22 +518,13 @@ var opGetMember = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) GetMember(ctx context.Context, roomID string, memberID string, opts ...CallOption) (*Member, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opGetMember, opts, roomID, memberID)
+	out, err := invoke[struct {
+		Member Member `json:"member"`
+	}](ctx, c, &opGetMember, opts, nil, roomID, memberID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.GetMember(ctx, roomID, memberID)
-	resp, err := parse(c, cl, &opGetMember, hr, err, gen.ParseGetMemberResponse)
-	if err != nil {
-		return nil, c.named(&opGetMember, err, roomID, memberID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opGetMember, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Member, nil
+	return &out.Member, nil
 }
 
 // opUpdateMember describes PUT /rooms/{room_id}/members/{member_id} for the request loop.
@@ -594,6 +532,7 @@ var opUpdateMember = operation{
 	id:     "UpdateMember",
 	method: "PUT",
 	path:   "/rooms/{room_id}/members/{member_id}",
+	result: true,
 }
 
 // UpdateMember calls "Update Member", PUT /rooms/{room_id}/members/{member_id}: Update Member
@@ -604,22 +543,15 @@ var opUpdateMember = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberRequest, opts ...CallOption) (*Member, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opUpdateMember, opts, roomID, memberID)
+	out, err := invoke[struct {
+		Member Member `json:"member"`
+	}](ctx, c, &opUpdateMember, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewUpdateMemberRequest(server, roomID, memberID, body)
+	}, roomID, memberID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.UpdateMember(ctx, roomID, memberID, body)
-	resp, err := parse(c, cl, &opUpdateMember, hr, err, gen.ParseUpdateMemberResponse)
-	if err != nil {
-		return nil, c.named(&opUpdateMember, err, roomID, memberID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opUpdateMember, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Member, nil
+	return &out.Member, nil
 }
 
 // opSendRoomMessage describes POST /rooms/{room_id}/message for the request loop.
@@ -627,6 +559,7 @@ var opSendRoomMessage = operation{
 	id:     "SendRoomMessage",
 	method: "POST",
 	path:   "/rooms/{room_id}/message",
+	result: true,
 }
 
 // SendRoomMessage calls "Send a message to a room", POST /rooms/{room_id}/message: Send a message to live sessions in a room
@@ -637,22 +570,15 @@ var opSendRoomMessage = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageRequest, opts ...CallOption) (string, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opSendRoomMessage, opts, roomID)
+	out, err := invoke[struct {
+		Message string `json:"message,omitempty"`
+	}](ctx, c, &opSendRoomMessage, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewSendRoomMessageRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return *new(string), err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.SendRoomMessage(ctx, roomID, body)
-	resp, err := parse(c, cl, &opSendRoomMessage, hr, err, gen.ParseSendRoomMessageResponse)
-	if err != nil {
-		return *new(string), c.named(&opSendRoomMessage, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return *new(string), malformed(&opSendRoomMessage, resp.HTTPResponse)
-	}
-	return resp.JSON200.Message, nil
+	return out.Message, nil
 }
 
 // opCreateRoomPages describes POST /rooms/{room_id}/pages/create_many for the request loop.
@@ -660,6 +586,7 @@ var opCreateRoomPages = operation{
 	id:     "CreateRoomPages",
 	method: "POST",
 	path:   "/rooms/{room_id}/pages/create_many",
+	result: true,
 }
 
 // CreateRoomPages calls "Create Pages For Room", POST /rooms/{room_id}/pages/create_many: Create new pages in a meeting room (Bulk API)
@@ -670,22 +597,18 @@ var opCreateRoomPages = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesRequest, opts ...CallOption) ([]CreatedPage, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoomPages, opts, roomID)
+	out, err := invoke[struct {
+		// Pages Created pages
+		//
+		// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
+		Pages []CreatedPage `json:"pages,omitempty"`
+	}](ctx, c, &opCreateRoomPages, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateRoomPagesRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateRoomPages(ctx, roomID, body)
-	resp, err := parse(c, cl, &opCreateRoomPages, hr, err, gen.ParseCreateRoomPagesResponse)
-	if err != nil {
-		return nil, c.named(&opCreateRoomPages, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateRoomPages, resp.HTTPResponse)
-	}
-	return resp.JSON200.Pages, nil
+	return out.Pages, nil
 }
 
 // opListRoomSessions describes GET /rooms/{room_id}/sessions for the request loop.
@@ -693,6 +616,7 @@ var opListRoomSessions = operation{
 	id:     "ListRoomSessions",
 	method: "GET",
 	path:   "/rooms/{room_id}/sessions",
+	result: true,
 }
 
 // ListRoomSessions calls "Get Sessions in a Room", GET /rooms/{room_id}/sessions: Get a list of sessions in a meeting room
@@ -703,22 +627,15 @@ var opListRoomSessions = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListRoomSessions(ctx context.Context, roomID string, params *ListRoomSessionsParams, opts ...CallOption) ([]Session, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListRoomSessions, opts, roomID)
+	out, err := invoke[struct {
+		Sessions []Session `json:"sessions,omitempty"`
+	}](ctx, c, &opListRoomSessions, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewListRoomSessionsRequest(server, roomID, params)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListRoomSessions(ctx, roomID, params)
-	resp, err := parse(c, cl, &opListRoomSessions, hr, err, gen.ParseListRoomSessionsResponse)
-	if err != nil {
-		return nil, c.named(&opListRoomSessions, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opListRoomSessions, resp.HTTPResponse)
-	}
-	return resp.JSON200.Sessions, nil
+	return out.Sessions, nil
 }
 
 // ListRoomSessionsSeq iterates over every item [Client.ListRoomSessions] lists.
@@ -745,6 +662,7 @@ var opListUsers = operation{
 	id:     "ListUsers",
 	method: "GET",
 	path:   "/users",
+	result: true,
 }
 
 // ListUsers calls "List Users", GET /users: List users within workspace
@@ -753,22 +671,19 @@ var opListUsers = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, opts ...CallOption) ([]User, *Paging, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListUsers, opts)
+	out, err := invoke[struct {
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+
+		// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
+		Users []User `json:"users"`
+	}](ctx, c, &opListUsers, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewListUsersRequest(server, params)
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListUsers(ctx, params)
-	resp, err := parse(c, cl, &opListUsers, hr, err, gen.ParseListUsersResponse)
-	if err != nil {
-		return nil, nil, c.named(&opListUsers, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, nil, malformed(&opListUsers, resp.HTTPResponse)
-	}
-	return resp.JSON200.Users, resp.JSON200.Paging, nil
+	return out.Users, out.Paging, nil
 }
 
 // ListUsersSeq iterates over every item [Client.ListUsers] lists.
@@ -797,6 +712,7 @@ var opCreateUser = operation{
 	path:   "/users",
 	// api/overlay.yaml marks it x-pagecall-idempotent: retried as a PUT is.
 	idempotent: true,
+	result:     true,
 }
 
 // CreateUser calls "Create User", POST /users: Create user within workspace
@@ -806,22 +722,15 @@ var opCreateUser = operation{
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 // The operation is idempotent (api/overlay.yaml), so it is retried as a PUT is.
 func (c *Client) CreateUser(ctx context.Context, body CreateUserRequest, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateUser, opts)
+	out, err := invoke[struct {
+		User User `json:"user,omitempty"`
+	}](ctx, c, &opCreateUser, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateUserRequest(server, body)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateUser(ctx, body)
-	resp, err := parse(c, cl, &opCreateUser, hr, err, gen.ParseCreateUserResponse)
-	if err != nil {
-		return nil, c.named(&opCreateUser, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }
 
 // opDeleteUser describes DELETE /users/{user_id} for the request loop.
@@ -829,6 +738,7 @@ var opDeleteUser = operation{
 	id:     "DeleteUser",
 	method: "DELETE",
 	path:   "/users/{user_id}",
+	result: true,
 }
 
 // DeleteUser calls "Delete User", DELETE /users/{user_id}: Delete user with user id
@@ -839,22 +749,13 @@ var opDeleteUser = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) DeleteUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opDeleteUser, opts, userID)
+	out, err := invoke[struct {
+		User User `json:"user"`
+	}](ctx, c, &opDeleteUser, opts, nil, userID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.DeleteUser(ctx, userID)
-	resp, err := parse(c, cl, &opDeleteUser, hr, err, gen.ParseDeleteUserResponse)
-	if err != nil {
-		return nil, c.named(&opDeleteUser, err, userID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opDeleteUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }
 
 // opGetUser describes GET /users/{user_id} for the request loop.
@@ -862,6 +763,7 @@ var opGetUser = operation{
 	id:     "GetUser",
 	method: "GET",
 	path:   "/users/{user_id}",
+	result: true,
 }
 
 // GetUser calls "Get User", GET /users/{user_id}: Get user with user id
@@ -872,22 +774,13 @@ var opGetUser = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) GetUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opGetUser, opts, userID)
+	out, err := invoke[struct {
+		User User `json:"user"`
+	}](ctx, c, &opGetUser, opts, nil, userID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.GetUser(ctx, userID)
-	resp, err := parse(c, cl, &opGetUser, hr, err, gen.ParseGetUserResponse)
-	if err != nil {
-		return nil, c.named(&opGetUser, err, userID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opGetUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }
 
 // opUpdateUser describes PUT /users/{user_id} for the request loop.
@@ -895,6 +788,7 @@ var opUpdateUser = operation{
 	id:     "UpdateUser",
 	method: "PUT",
 	path:   "/users/{user_id}",
+	result: true,
 }
 
 // UpdateUser calls "Update User", PUT /users/{user_id}: Update user with user id
@@ -905,20 +799,13 @@ var opUpdateUser = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserRequest, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opUpdateUser, opts, userID)
+	out, err := invoke[struct {
+		User User `json:"user"`
+	}](ctx, c, &opUpdateUser, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewUpdateUserRequest(server, userID, body)
+	}, userID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.UpdateUser(ctx, userID, body)
-	resp, err := parse(c, cl, &opUpdateUser, hr, err, gen.ParseUpdateUserResponse)
-	if err != nil {
-		return nil, c.named(&opUpdateUser, err, userID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opUpdateUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }

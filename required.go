@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -317,8 +316,7 @@ func (sh *shape) field(name []byte, esc bool) *shapeField {
 // shapeCache holds a client's shapes: built once per type, read by every
 // call. Its zero value is ready.
 type shapeCache struct {
-	byType   sync.Map // reflect.Type of a Client.Do destination -> *shape
-	byAnswer sync.Map // reflect.Type of a generated response -> answerShapes
+	byType sync.Map // reflect.Type of a call's destination -> *shape
 }
 
 // of returns the shape of t.
@@ -326,42 +324,6 @@ func (sc *shapeCache) of(t reflect.Type) *shape {
 	if v, ok := sc.byType.Load(t); ok {
 		return v.(*shape)
 	}
-	sh := shapeOf(t, map[reflect.Type]*shape{})
-	sc.byType.Store(t, sh)
-	return sh
-}
-
-// answerShapes are the shapes of a generated response type's JSON bodies,
-// one per status (its JSON200 field, say).
-type answerShapes []struct {
-	status int
-	sh     *shape
-}
-
-// answer returns the shape of the body that a generated response type t (a
-// pointer to a struct with JSON200 and the like) decodes for status.
-func (sc *shapeCache) answer(t reflect.Type, status int) *shape {
-	v, ok := sc.byAnswer.Load(t)
-	if !ok {
-		var all answerShapes
-		if t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
-			for f := range t.Elem().Fields() {
-				if code, found := strings.CutPrefix(f.Name, "JSON"); found {
-					if n, err := strconv.Atoi(code); err == nil {
-						all = append(all, struct {
-							status int
-							sh     *shape
-						}{n, shapeOf(f.Type, map[reflect.Type]*shape{})})
-					}
-				}
-			}
-		}
-		v, _ = sc.byAnswer.LoadOrStore(t, all)
-	}
-	for _, a := range v.(answerShapes) {
-		if a.status == status {
-			return a.sh
-		}
-	}
-	return nil
+	v, _ := sc.byType.LoadOrStore(t, shapeOf(t, map[reflect.Type]*shape{}))
+	return v.(*shape)
 }

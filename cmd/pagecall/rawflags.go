@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/pplink/pagecall-go"
@@ -26,11 +25,10 @@ func (r *rawFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&r.query, "query", nil, "NAME=VALUE: send a query parameter, one the spec may not declare; repeatable")
 }
 
-// options returns the CallOptions of the flags as arguments of an SDK
-// method, or a usage error: a --set without "=", a value that is not JSON,
+// options returns the CallOptions of the flags, or a usage error: a --set without "=", a value that is not JSON,
 // or a --set for an operation that has no JSON body (hasBody false).
-func (r *rawFlags) options(hasBody bool) ([]reflect.Value, error) {
-	var opts []reflect.Value
+func (r *rawFlags) options(hasBody bool) ([]pagecall.CallOption, error) {
+	var opts []pagecall.CallOption
 	for _, s := range r.set {
 		field, value, ok := strings.Cut(s, "=")
 		switch {
@@ -41,14 +39,14 @@ func (r *rawFlags) options(hasBody bool) ([]reflect.Value, error) {
 		case !json.Valid([]byte(value)):
 			return nil, fmt.Errorf("--set %s: %q is not JSON (quote a string: %s='\"%s\"')", field, value, field, value)
 		}
-		opts = append(opts, reflect.ValueOf(pagecall.WithJSONSet(field, json.RawMessage(value))))
+		opts = append(opts, pagecall.WithJSONSet(field, json.RawMessage(value)))
 	}
 	for _, q := range r.query {
 		name, value, ok := strings.Cut(q, "=")
 		if !ok || name == "" {
 			return nil, fmt.Errorf("--query %q: want NAME=VALUE", q)
 		}
-		opts = append(opts, reflect.ValueOf(pagecall.WithQuery(name, value)))
+		opts = append(opts, pagecall.WithQuery(name, value))
 	}
 	return opts, nil
 }
