@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -22,8 +21,8 @@ import (
 // shape is what the check knows of a model type; nil when nothing in it is
 // required, at any depth.
 type shape struct {
-	// fields are an object's members, each required (bit) or not, with
-	// the shape of its value (sub); nil for a list or a map.
+	// fields are an object's members that are required (bit) or have a
+	// shape of their own (sub); nil for a list or a map.
 	fields []shapeField
 	// want has the bit of every required field; all is set for an object
 	// whose required fields are too many for it, which the check always
@@ -89,9 +88,11 @@ func shapeOf(t reflect.Type, seen map[reflect.Type]*shape) *shape {
 					n++
 				}
 			}
-			sh.fields = append(sh.fields, sf) // every member: an exact match is the common case
+			if sf.bit != 0 || sf.sub != nil {
+				sh.fields = append(sh.fields, sf) // only what the check needs: fewer names to compare
+			}
 		}
-		if sh.want == 0 && !sh.all && !slices.ContainsFunc(sh.fields, func(f shapeField) bool { return f.sub != nil }) {
+		if len(sh.fields) == 0 && !sh.all {
 			seen[t] = nil
 			return nil
 		}
