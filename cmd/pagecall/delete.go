@@ -78,11 +78,12 @@ trimmed, blank lines and lines starting with # are skipped. An ID given
 more than once, in the arguments or the file, is deleted once (exactly:
 IDs are compared byte for byte), at its first position.
 
-The IDs are streamed, not held in memory: ten million take about 40 MiB.
-To find the duplicates (and, with --resume, the IDs already deleted) the
-IDs are sorted in chunks spilled to the temporary directory ($TMPDIR),
-which needs free space of about three times the size of the ID list
-while the run lasts; the files are removed at the end.
+The IDs are streamed, not held in memory: ten million need under 64 MiB.
+To find the duplicates (and, with --resume, the IDs already deleted) they
+are copied and sorted in chunks in the temporary directory ($TMPDIR),
+which needs free space of about two and a half times the size of the ID
+list (and of FILE's deleted records, with --resume) while the run lasts.
+The files are removed at the end, except after a kill -9.
 
 Ctrl-C (SIGINT) or SIGTERM starts no new deletion, lets those in flight
 finish, prints the summary and exits 130; a second one aborts those in
