@@ -24,13 +24,19 @@ import (
 // external sort, and this one is a few dozen lines over the standard
 // library.
 type sorter struct {
-	dir   string
-	keys  []byte // arena of the chunk's keys
-	ents  []ent
-	runs  []*os.File
-	done  bool
-	limit int
+	dir     string
+	keys    []byte // arena of the chunk's keys
+	ents    []ent
+	runs    []*os.File
+	done    bool
+	limit   int
+	maxRuns int // runs merged into one when there are this many: open files stay bounded
 }
+
+// defaultMaxRuns bounds a sorter's open run files well below the usual
+// limit of 1024 open files. With the default memory limit it is first
+// reached at about 28 million IDs.
+const defaultMaxRuns = 128
 
 // ent is one pair of a chunk: its key is keys[off:off+n].
 type ent struct {
@@ -42,7 +48,7 @@ type ent struct {
 // memory and spills to run files in dir beyond.
 func newSorter(dir string, limit int) *sorter {
 	limit = max(limit, 64)
-	return &sorter{dir: dir, limit: limit}
+	return &sorter{dir: dir, limit: limit, maxRuns: defaultMaxRuns}
 }
 
 // add adds the pair (key, seq).
@@ -99,7 +105,61 @@ func (s *sorter) spill() error {
 		return fmt.Errorf("spill to %s: %w", f.Name(), err)
 	}
 	s.keys, s.ents = s.keys[:0], s.ents[:0]
+	if len(s.runs) >= s.maxRuns {
+		return s.compact()
+	}
 	return nil
+}
+
+// compact merges the run files into one.
+func (s *sorter) compact() error {
+	it, err := s.mergeRuns()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(s.dir, "run-*")
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	var b [2 * binary.MaxVarintLen64]byte
+	for {
+		key, seq, ok, err := it.next()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if !ok {
+			break
+		}
+		n := binary.PutUvarint(b[:], uint64(len(key)))
+		w.Write(b[:n])
+		w.Write(key)
+		n = binary.PutVarint(b[:], seq)
+		w.Write(b[:n])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("merge runs into %s: %w", f.Name(), err)
+	}
+	if err := s.close(); err != nil {
+		f.Close()
+		return err
+	}
+	s.runs = []*os.File{f}
+	return nil
+}
+
+// mergeRuns returns an iterator over the pairs of the run files.
+func (s *sorter) mergeRuns() (*pairIter, error) {
+	it := &pairIter{}
+	for _, f := range s.runs {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		it.cursors = append(it.cursors, &runCursor{r: bufio.NewReaderSize(f, 32<<10), name: f.Name()})
+	}
+	return it, it.start()
 }
 
 // merged returns the pairs in order. It ends adding. When any chunk was
@@ -112,30 +172,13 @@ func (s *sorter) merged() (*pairIter, error) {
 			return nil, err
 		}
 	}
-	it := &pairIter{}
 	if len(s.runs) == 0 {
 		s.sortChunk()
-		it.cursors = append(it.cursors, &memCursor{s: s})
-	} else {
-		s.keys, s.ents = nil, nil
+		it := &pairIter{cursors: []cursor{&memCursor{s: s}}}
+		return it, it.start()
 	}
-	for _, f := range s.runs {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		it.cursors = append(it.cursors, &runCursor{r: bufio.NewReaderSize(f, 32<<10), name: f.Name()})
-	}
-	for _, c := range it.cursors {
-		ok, err := c.next()
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			it.h = append(it.h, c)
-		}
-	}
-	heap.Init(&it.h)
-	return it, nil
+	s.keys, s.ents = nil, nil
+	return s.mergeRuns()
 }
 
 // close removes the run files.
@@ -210,6 +253,21 @@ type pairIter struct {
 	cursors []cursor
 	h       cursorHeap
 	cur     cursor // the cursor of the pair last returned, to advance
+}
+
+// start reads the first pair of each cursor.
+func (it *pairIter) start() error {
+	for _, c := range it.cursors {
+		ok, err := c.next()
+		if err != nil {
+			return err
+		}
+		if ok {
+			it.h = append(it.h, c)
+		}
+	}
+	heap.Init(&it.h)
+	return nil
 }
 
 // next returns the next pair; ok is false at the end. The key is valid

@@ -49,6 +49,7 @@ func TestSorterOrdersByKeyThenPositionAcrossSpills(t *testing.T) {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			s := newSorter(t.TempDir(), limit)
 			defer s.close()
+			s.maxRuns = 1 << 20 // no compaction: every run merged at the end
 			for _, p := range in {
 				if err := s.add([]byte(p.key), p.seq); err != nil {
 					t.Fatal(err)
@@ -65,6 +66,34 @@ func TestSorterOrdersByKeyThenPositionAcrossSpills(t *testing.T) {
 				t.Errorf("limit 256 made %d runs: the test does not spill", len(s.runs))
 			}
 		})
+	}
+}
+
+// TestSorterCompactsItsRunsToBoundOpenFiles: at maxRuns run files the
+// sorter merges them into one, so that its open files stay bounded, and
+// the result is still every pair in order.
+func TestSorterCompactsItsRunsToBoundOpenFiles(t *testing.T) {
+	s := newSorter(t.TempDir(), 256)
+	defer s.close()
+	s.maxRuns = 4
+	var want []pair
+	for i := range 1000 {
+		k := fmt.Sprint((i * 37) % 500)
+		want = append(want, pair{k, int64(i)})
+		if err := s.add([]byte(k), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.runs) >= s.maxRuns {
+			t.Fatalf("%d run files open after %d pairs, want fewer than %d", len(s.runs), i+1, s.maxRuns)
+		}
+	}
+	slices.SortFunc(want, func(a, b pair) int { return cmp.Or(strings.Compare(a.key, b.key), cmp.Compare(a.seq, b.seq)) })
+	it, err := s.merged()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, it); !slices.Equal(got, want) {
+		t.Errorf("%d pairs after compaction, not the %d sorted pairs", len(got), len(want))
 	}
 }
 
