@@ -13,7 +13,9 @@ import (
 // internal/modproxy copied in): a nested module that requires a
 // placeholder version of the root, with a replace, fails as a user's go
 // get does; one that requires the candidate derived from the latest
-// release tag (v1.2.3 gives v1.2.4-rc.1) installs, builds and runs.
+// release tag (v1.2.3 gives v1.2.4-rc.1) installs, builds and runs; one
+// that requires a published root above the candidate fails, because the
+// consumer would not be using the working tree's root.
 func TestConsumerInstallsAsAUser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command many times")
@@ -45,11 +47,15 @@ func TestConsumerInstallsAsAUser(t *testing.T) {
 		tag     string
 		require string // the version of the root that nested/go.mod requires
 		replace bool
-		wantOK  bool
-		wantOut string
+		// published: a version of both modules that the machine's own
+		// GOPROXY serves, as if already released.
+		published string
+		wantOK    bool
+		wantOut   string
 	}{
-		{"placeholder", "", "v0.0.0-00010101000000-000000000000", true, false, "FAIL: a user's 'go get example.com/m/nested@v1.0.0-rc.1' fails"},
-		{"after a release tag", "v1.2.3", "v1.2.4-rc.1", false, true, "consumer ran"},
+		{"placeholder", "", "v0.0.0-00010101000000-000000000000", true, "", false, "FAIL: a user's 'go get example.com/m/nested@v1.0.0-rc.1' fails"},
+		{"after a release tag", "v1.2.3", "v1.2.4-rc.1", false, "", true, "consumer ran"},
+		{"a published root above the candidate", "v1.2.3", "v1.2.5", false, "v1.2.5", false, "example.com/m resolved to v1.2.5, want v1.2.4-rc.1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -87,10 +93,21 @@ func TestConsumerInstallsAsAUser(t *testing.T) {
 			if tc.tag != "" {
 				git("tag", tc.tag)
 			}
+			goproxy := "off"
+			if tc.published != "" {
+				pub := t.TempDir()
+				cmd := exec.Command("go", "run", "./internal/modproxy", "-version", tc.published, "-o", pub)
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(), "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("publishing %s: %v\n%s", tc.published, err, out)
+				}
+				goproxy = "file://" + filepath.ToSlash(pub)
+			}
 			cmd := exec.Command("bash", filepath.Join(dir, "scripts", "consumer.sh"))
 			// Nothing from the network: third-party modules come from this
 			// machine's module cache, as the script arranges.
-			cmd.Env = append(os.Environ(), "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod",
+			cmd.Env = append(os.Environ(), "GOPROXY="+goproxy, "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod",
 				"CONSUMER_VERSION=", "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir), "TMPDIR="+t.TempDir())
 			out, err := cmd.CombinedOutput()
 			if ok := err == nil; ok != tc.wantOK || !strings.Contains(string(out), tc.wantOut) {
