@@ -199,6 +199,8 @@ func (c *call) end(ctx context.Context, resp *http.Response, body []byte, attemp
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		info = ResponseInfo{StatusCode: apiErr.StatusCode, Header: apiErr.Header, RequestID: apiErr.RequestID, Attempts: apiErr.Attempts}
+	} else if lastAnswer(err, &apiErr) {
+		info = ResponseInfo{StatusCode: apiErr.StatusCode, Header: apiErr.Header, RequestID: apiErr.RequestID, Attempts: attempts}
 	} else {
 		info.Attempts = attempts
 		if resp != nil {
@@ -302,4 +304,12 @@ func (c *call) paused(ctx context.Context, n int, wait time.Duration, status int
 			h.Pause(ctx, e)
 		}
 	}
+}
+
+// lastAnswer finds the error answer an earlier attempt got when the call
+// ended without one (RequestError.Last), so ResponseInfo keeps the last status
+// the server sent.
+func lastAnswer(err error, target **APIError) bool {
+	var re *RequestError
+	return errors.As(err, &re) && errors.As(re.Last, target)
 }

@@ -218,3 +218,38 @@ func TestWithCallTimeoutZero(t *testing.T) {
 		t.Errorf("the call took %s, less than the server's 150ms", info.Duration)
 	}
 }
+
+// TestResponseInfoKeepsTheLastAnswerAfterATimeout: a call whose 503 is
+// retried and whose retry times out still reports the 503, the last status
+// the server sent, with every attempt counted; its error names it as the
+// last attempt.
+func TestResponseInfoKeepsTheLastAnswerAfterATimeout(t *testing.T) {
+	c, mux, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxRetries: 1, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+	var n int
+	var mu sync.Mutex
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if first {
+			w.Header().Set("X-Request-Id", "r-503")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		<-r.Context().Done() // the retry gets no answer before the call's timeout
+	})
+	var info ResponseInfo
+	_, err := c.GetUser(context.Background(), "a", WithCallTimeout(300*time.Millisecond), WithResponseInfo(&info))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+	if info.StatusCode != http.StatusServiceUnavailable || info.RequestID != "r-503" || info.Attempts != 2 {
+		t.Errorf("ResponseInfo = %+v, want the 503 (request id r-503) after 2 attempts", info)
+	}
+	var re *RequestError
+	var last *APIError
+	if !errors.As(err, &re) || !errors.As(re.Last, &last) || last.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("err = %#v, want a RequestError whose Last is the 503", err)
+	}
+}

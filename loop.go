@@ -175,6 +175,7 @@ func (l *requestLoop) exchange(ctx context.Context, cl *call, op *operation, bui
 		marked, maxRetries = cl.opts.idempotent, cl.maxRetries(maxRetries)
 	}
 	var hold budgetHold // what this call's failures took from the retry budget
+	var answered error  // the last error answer (*APIError) of an earlier attempt
 	for n := 1; ; n++ {
 		if err := l.gate(ctx, cl, req.Method, req.URL.EscapedPath(), n); err != nil {
 			return nil, nil, n - 1, err // a pause or rate-limit wait that the deadline or context ended
@@ -199,12 +200,25 @@ func (l *requestLoop) exchange(ctx context.Context, cl *call, op *operation, bui
 			cl.attemptEnded(ctx, a, wait, next)
 		}
 		if next != retryNow {
-			return nil, nil, n, a.fail
+			return nil, nil, n, withLastAnswer(a.fail, answered)
+		}
+		if _, ok := a.fail.(*APIError); ok {
+			answered = a.fail
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, nil, n, &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Attempts: n, Err: err, Last: a.fail}
 		}
 	}
+}
+
+// withLastAnswer gives a final attempt that got no answer (a timeout after a
+// 503, say) the error answer of an earlier attempt as its Last, so that the
+// call still reports the last status the server sent.
+func withLastAnswer(fail, answered error) error {
+	if re, ok := fail.(*RequestError); ok && re.Last == nil && answered != nil {
+		re.Last = answered
+	}
+	return fail
 }
 
 // prepare checks where req goes and readies it for every attempt: the body
