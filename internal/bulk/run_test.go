@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -281,5 +282,27 @@ func TestRunCountsTheAttemptsOfADeletion(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Outcome != OutcomeDeleted || got[0].Attempts != 2 || got[0].Status != 200 {
 		t.Errorf("records %+v, want one deleted with status 200 and 2 attempts", got)
+	}
+}
+
+// TestRunKeepsTheDriftOfADeletedUser: a 2xx answer whose body left the
+// spec is a deletion all the same, and its record lists the drift.
+func TestRunKeepsTheDriftOfADeletedUser(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"user":{"id":"x","user_id":"u1","name":"n","created_at":5,"updated_at":"2024-01-01T00:00:00Z"}}`)
+	}))
+	defer srv.Close()
+	c, err := pagecall.NewClient(pagecall.WithAPIKey("test-key"), pagecall.WithBaseURL(srv.URL), pagecall.WithInsecureHTTP())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Record
+	err = Run(t.Context(), make(chan struct{}), c, &sliceSource{ids: []string{"u1"}}, 1, SinkFunc(func(r Record) { got = append(got, r) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Outcome != OutcomeDeleted || len(got[0].Drift) != 1 || !strings.Contains(got[0].Drift[0], "/user/created_at") {
+		t.Errorf("records %+v, want one deleted with a drift at /user/created_at", got)
 	}
 }
