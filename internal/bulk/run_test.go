@@ -306,3 +306,16 @@ func TestRunKeepsTheDriftOfADeletedUser(t *testing.T) {
 		t.Errorf("records %+v, want one deleted with a drift at /user/created_at", got)
 	}
 }
+
+// TestFeedTakesNothingAfterTheSinkFailed: once the sink has failed (halt
+// closed), the feeder takes no further Item from the Source, so that the
+// Items left stay there for the next run (the Sink's contract).
+func TestFeedTakesNothingAfterTheSinkFailed(t *testing.T) {
+	halt := make(chan struct{})
+	close(halt)
+	src := &sliceSource{ids: []string{"a", "b"}}
+	err := feed(t.Context(), make(chan struct{}), halt, src, make(chan Item), make(chan Record))
+	if err != nil || src.i != 0 {
+		t.Errorf("feed = %v and took %d Items after the sink failed, want nil and 0", err, src.i)
+	}
+}
