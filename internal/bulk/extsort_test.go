@@ -126,3 +126,20 @@ func TestSorterCloseRemovesItsRuns(t *testing.T) {
 		t.Errorf("close left %q", left)
 	}
 }
+
+// TestSorterKeepsItsChunkWithinTheMemoryLimit: long keys fill the key
+// arena before the pair slots: the sorter spills then, and never grows its
+// arena beyond half its limit.
+func TestSorterKeepsItsChunkWithinTheMemoryLimit(t *testing.T) {
+	s := newSorter(t.TempDir(), 1024)
+	defer s.close()
+	key := bytes.Repeat([]byte("k"), 100)
+	for i := range 200 {
+		if err := s.add(key, int64(i)); err != nil {
+			t.Fatal(err)
+		}
+		if cap(s.keys) > 1024/2 {
+			t.Fatalf("key arena of %d bytes after %d keys, want at most %d", cap(s.keys), i+1, 1024/2)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -207,5 +208,73 @@ func TestPlanSkipsOnlyIDsRecordedAsDeleted(t *testing.T) {
 				t.Errorf("Done %d, Duplicates %d, Pending %d; want 2, 1, 5", p.Done, p.Duplicates, p.Pending)
 			}
 		})
+	}
+}
+
+// TestPlanFailsWhenTheResumedRecordsCannotBeRead: a read error in the
+// records of the run resumed fails NewPlan, rather than resuming as if
+// fewer IDs were done and sending the rest again.
+func TestPlanFailsWhenTheResumedRecordsCannotBeRead(t *testing.T) {
+	boom := errors.New("boom")
+	done := io.MultiReader(strings.NewReader(`{"id":"u1","outcome":"deleted"}`+"\n"), iotest.ErrReader(boom))
+	_, err := NewPlan(Input{File: strings.NewReader("u1\nu2\n")}, PlanOptions{Dir: t.TempDir(), Done: done})
+	if !errors.Is(err, boom) {
+		t.Fatalf("NewPlan = %v, want the records' read error", err)
+	}
+}
+
+// TestPlanReportsATruncatedSpool: a spool entry cut short is an error
+// from Next, never the clean end (io.EOF) that would end a run early with
+// the IDs after it silently left out.
+func TestPlanReportsATruncatedSpool(t *testing.T) {
+	p := newTestPlan(t, Input{File: strings.NewReader("aaaa\nbbbb\n")}, PlanOptions{})
+	fi, err := p.spool.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last entry keeps its line and length but loses its 4 ID bytes:
+	// a read that finds no byte at all, io.EOF to the reader below.
+	if err := p.spool.Truncate(fi.Size() - int64(len("bbbb"))); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := p.Next(t.Context()); err != nil || it.ID != "aaaa" {
+		t.Fatalf("first Next = %+v, %v; want aaaa", it, err)
+	}
+	it, err := p.Next(t.Context())
+	if err == nil || errors.Is(err, io.EOF) {
+		t.Errorf("Next on a truncated entry = %+v, %v; want an error that is not io.EOF", it, err)
+	}
+}
+
+// TestPlanRemovesItsTemporaryFilesWhenItFails: a NewPlan that fails (a
+// bad input) leaves nothing in the temporary directory.
+func TestPlanRemovesItsTemporaryFilesWhenItFails(t *testing.T) {
+	dir := t.TempDir()
+	_, err := NewPlan(Input{File: iotest.ErrReader(errors.New("boom")), Name: "stdin"}, PlanOptions{Dir: dir})
+	if err == nil {
+		t.Fatal("NewPlan succeeded on a failing input")
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("a failed NewPlan left %d entries in the temporary directory", len(left))
+	}
+}
+
+// TestPlanRemovesTheResumedRecordsRunsOnReturn: the run files of the
+// resumed run's deleted IDs, spilled beyond MemLimit, are gone once
+// NewPlan returns: only the spool stays for the run's whole length.
+func TestPlanRemovesTheResumedRecordsRunsOnReturn(t *testing.T) {
+	var done, in strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&done, `{"id":"u%03d","outcome":"deleted"}`+"\n", i)
+		fmt.Fprintf(&in, "u%03d\n", i)
+	}
+	dir := t.TempDir()
+	p := newTestPlan(t, Input{File: strings.NewReader(in.String())}, PlanOptions{Dir: dir, MemLimit: 256, Done: strings.NewReader(done.String())})
+	if p.Done != 300 {
+		t.Fatalf("Done = %d, want 300", p.Done)
+	}
+	runs, _ := filepath.Glob(filepath.Join(dir, "*", "run-*"))
+	if len(runs) != 0 {
+		t.Errorf("%d run files left after NewPlan returned", len(runs))
 	}
 }

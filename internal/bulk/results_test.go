@@ -69,3 +69,26 @@ func TestResultsReportsAFailedWrite(t *testing.T) {
 		t.Errorf("Close = %v, want the write's error", err)
 	}
 }
+
+// TestResultsAppendsAfterATornLineWithoutRecords: a run without --resume
+// never calls Records; its first record still lands right after the last
+// whole line, where the torn one was, with no gap.
+func TestResultsAppendsAfterATornLineWithoutRecords(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "results.jsonl")
+	whole := `{"id":"u1","outcome":"deleted","status":200,"attempts":1}` + "\n"
+	if err := os.WriteFile(name, []byte(whole+`{"id":"u2","outc`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenResults(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write(Record{ID: "u3", Outcome: OutcomeDeleted, Status: 200, Attempts: 1})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(name)
+	if want := whole + `{"id":"u3","outcome":"deleted","status":200,"attempts":1}` + "\n"; string(got) != want {
+		t.Errorf("file = %q, want %q", got, want)
+	}
+}
