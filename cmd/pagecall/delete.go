@@ -266,13 +266,16 @@ func deleteBulk(ctx context.Context, e *env, c bulk.Deleter, plan *bulk.Plan, co
 	}
 	out := bulk.NewRecordWriter(e.Stdout)
 	t := bulk.Tally{Duplicates: plan.Duplicates, Resumed: plan.Done}
-	runErr := bulk.Run(ctx, sw.Stopped(), c, plan, concurrency, bulk.SinkFunc(func(r bulk.Record) {
+	// A record that cannot be written stops new deletions: a deletion with
+	// no record would be sent again by --resume.
+	runErr := bulk.Run(ctx, sw.Stopped(), c, plan, concurrency, recordSink(func(r bulk.Record) error {
 		t.Add(r)
 		results.Write(r)
 		out.Write(r)
 		if bar != nil {
 			_ = bar.Add(1)
 		}
+		return errors.Join(results.Err(), out.Err())
 	}))
 	sw.Release()
 	if bar != nil {
@@ -315,3 +318,10 @@ func isClosed(c <-chan struct{}) bool {
 		return false
 	}
 }
+
+// recordSink is a bulk.Sink whose Put reports that a record could not be
+// written, which stops the run.
+type recordSink func(bulk.Record) error
+
+// Put writes r.
+func (f recordSink) Put(r bulk.Record) error { return f(r) }

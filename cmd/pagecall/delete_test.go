@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync/atomic"
 	"testing"
 
@@ -49,5 +50,30 @@ func TestDeleteKeepsTheLastStatusAfterA503AndATimeout(t *testing.T) {
 	recs := records(t, r.stdout)
 	if got := recs["u1"]; r.code != exitFailure || got.Outcome != outcomeFailed || got.Status != http.StatusServiceUnavailable || got.Attempts != 2 {
 		t.Errorf("exit %d, record %+v; want exit 1 and u1 failed with status 503 after 2 attempts", r.code, got)
+	}
+}
+
+// TestDeleteStopsWhenARecordCannotBeWritten: when --results cannot be
+// written (a full disk), users delete starts no new deletion and exits 1,
+// so that no user is deleted without a record that --resume would read.
+func TestDeleteStopsWhenARecordCannotBeWritten(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full to stand for a full disk")
+	}
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"user":{"user_id":"x","name":"x","created_at":"2024-01-01T00:00:00Z","updated_at":"2024-01-01T00:00:00Z"}}`)
+	}))
+	defer srv.Close()
+	r := runCLI(t, cliEnv("PAGECALL_BASE_URL="+srv.URL, "PAGECALL_API_KEY=test-key"), "",
+		"users", "delete", "--concurrency", "1", "--results", "/dev/full", "u1", "u2", "u3", "u4", "u5", "u6")
+	if r.code != exitFailure {
+		t.Errorf("exit %d, want %d when the results cannot be written; stderr: %s", r.code, exitFailure, r.stderr)
+	}
+	if n := calls.Load(); n >= 6 {
+		t.Errorf("%d DELETEs sent after the first record failed to write, want the run stopped", n)
 	}
 }

@@ -95,6 +95,14 @@ func (r *Results) Write(rec Record) {
 	}
 }
 
+// Err returns the first write error, nil for a nil *Results.
+func (r *Results) Err() error {
+	if r == nil {
+		return nil
+	}
+	return r.err
+}
+
 // Close closes the file and returns the first write or close error. It
 // may be called more than once.
 func (r *Results) Close() error {

@@ -69,8 +69,10 @@ func DryRun(ctx context.Context, src Source, sink Sink) error {
 // put as not_started. Cancelling ctx aborts the deletions in flight.
 //
 // Every Item taken from src gets exactly one record, and is sent at most
-// once (retries aside). Run returns the first error of src or sink, after
-// the deletions in flight have finished and been put.
+// once (retries aside), unless the sink fails: then the Item the feeder
+// holds at that moment gets no record and is not sent (a shared job's
+// source keeps it pending for another worker). Run returns the first error
+// of src or sink, after the deletions in flight have finished and been put.
 func Run(ctx context.Context, stop <-chan struct{}, d Deleter, src Source, workers int, sink Sink) error {
 	workers = max(workers, 1)
 	jobs := make(chan Item) // unbuffered: a job taken is a job started
