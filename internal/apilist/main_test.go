@@ -26,7 +26,7 @@ func TestListing(t *testing.T) {
 		root + "type RetryPolicy struct",
 		root + "type RetryPolicy struct, DisableBudget bool",
 		root + "type Room = wire.Room",
-		root + "type Response interface, StatusCode() int",
+		root + "type SharedLimits interface, Wait(context.Context) error",
 		"pkg github.com/pplink/pagecall-go/api, var OpenAPI []byte",
 	} {
 		if !slices.Contains(lines, want) {
