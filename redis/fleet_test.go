@@ -1,0 +1,704 @@
+package pagecallredis
+
+// The fleet's integration tests (issue 22): separate OS processes (this
+// test binary run again as a child, TestMain) share limits and webhook
+// deliveries through a real redis-server. They need PAGECALL_TEST_REDIS
+// (host:port; .ci/run starts one): without it they skip, and under CI=true
+// they fail. make test-redis runs them all, with their figures logged.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pplink/pagecall-go"
+	"github.com/pplink/pagecall-go/webhook"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+)
+
+// envTestRedis is the address of the real redis-server of the tests.
+const envTestRedis = "PAGECALL_TEST_REDIS"
+
+// envChild makes the test binary a child process of a fleet test: its
+// value is the JSON of a childSpec.
+const envChild = "PAGECALL_FLEET_CHILD"
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(envChild); spec != "" {
+		os.Exit(runChild(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// testRedis returns the real redis-server's address, and a namespace of
+// this test's own, emptied at the end.
+func testRedis(t *testing.T) (addr, ns string) {
+	t.Helper()
+	addr = os.Getenv(envTestRedis)
+	if addr == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must run the fleet's tests against a real redis-server (.ci/run starts one)", envTestRedis)
+		}
+		t.Skipf("%s is not set: start a redis-server and set it to host:port (make test-redis)", envTestRedis)
+	}
+	ns = fmt.Sprintf("pagecalltest:%s:%d", t.Name(), time.Now().UnixNano())
+	t.Cleanup(func() { flushNamespace(t, addr, ns) })
+	return addr, ns
+}
+
+// flushNamespace deletes the keys a test wrote.
+func flushNamespace(t *testing.T, addr, ns string) {
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	for _, pattern := range []string{ns + ":*", "rate:" + ns + ":*"} {
+		keys, _ := rdb.Keys(ctx, pattern).Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	}
+}
+
+// loadedTimeout bounds the Redis operations of the tests that measure
+// sharing, not failures: CI machines are shared, and a timeout there would
+// measure the fallback instead.
+const loadedTimeout = time.Second
+
+// childSpec is what a child process does.
+type childSpec struct {
+	Role      string        // "rate", "pause", "budget", "webhook"
+	Redis     string        // host:port
+	Namespace string        // the fleet's namespace
+	Target    string        // the counting server's URL
+	Start     time.Time     // when to start sending
+	For       time.Duration // how long to send
+	Rate      float64       // the fleet's rate, 0: none
+	Burst     int
+	Local     bool          // only a local limit of Rate and Burst: no Redis
+	Calls     int           // budget: calls to make
+	Who       string        // pause: "a" gets the 429, "b" sends
+	Dir       string        // webhook: where the children write
+	Timeout   time.Duration // of each Redis operation; 0: DefaultTimeout
+}
+
+// startChildren starts n children of spec (Namespace may differ with
+// each, by nsOf) and returns a function that waits for them and returns
+// each one's stdout lines.
+func startChildren(t *testing.T, n int, spec func(i int) childSpec) func() [][]string {
+	t.Helper()
+	type child struct {
+		cmd *exec.Cmd
+		out *strings.Builder
+	}
+	var children []child
+	for i := range n {
+		b, _ := json.Marshal(spec(i))
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), envChild+"="+string(b))
+		out := &strings.Builder{}
+		cmd.Stdout = out
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, child{cmd, out})
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	}
+	return func() [][]string {
+		var all [][]string
+		for i, c := range children {
+			if err := c.cmd.Wait(); err != nil {
+				t.Fatalf("child %d: %v\n%s", i, err, c.out)
+			}
+			all = append(all, strings.Split(strings.TrimSpace(c.out.String()), "\n"))
+		}
+		return all
+	}
+}
+
+// counter is the counting server: it records when each request arrived,
+// by path.
+type counter struct {
+	mu     sync.Mutex
+	at     map[string][]time.Time
+	answer func(w http.ResponseWriter, r *http.Request) // nil: 200
+}
+
+func newCounter(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) (*counter, string) {
+	c := &counter{at: map[string][]time.Time{}, answer: answer}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.at[r.URL.Path] = append(c.at[r.URL.Path], time.Now())
+		c.mu.Unlock()
+		if c.answer != nil {
+			c.answer(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return c, srv.URL
+}
+
+func (c *counter) times(path string) []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.at[path])
+}
+
+// window returns how many of ts fall in [from, to) and the most in any
+// 1-second window that starts at one of them.
+func window(ts []time.Time, from, to time.Time) (n, maxPerSecond int) {
+	var in []time.Time
+	for _, x := range ts {
+		if !x.Before(from) && x.Before(to) {
+			in = append(in, x)
+		}
+	}
+	slices.SortFunc(in, func(a, b time.Time) int { return a.Compare(b) })
+	j := 0
+	for i := range in {
+		for j < len(in) && in[j].Sub(in[i]) < time.Second {
+			j++
+		}
+		maxPerSecond = max(maxPerSecond, j-i)
+	}
+	return len(in), maxPerSecond
+}
+
+// runChild is a child process's main.
+func runChild(specJSON string) int {
+	var s childSpec
+	if err := json.Unmarshal([]byte(specJSON), &s); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if s.Timeout == 0 {
+		s.Timeout = DefaultTimeout
+	}
+	redis.SetLogger(quiet{}) // a failed dial is the tests' business
+	rdb := redis.NewClient(&redis.Options{Addr: s.Redis, ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1,
+		DialTimeout: s.Timeout, ReadTimeout: s.Timeout, WriteTimeout: s.Timeout})
+	defer rdb.Close()
+	var err error
+	switch s.Role {
+	case "rate":
+		err = childRate(s, rdb)
+	case "pause":
+		err = childPause(s, rdb)
+	case "budget":
+		err = childBudget(s, rdb)
+	case "webhook":
+		err = childWebhook(s, rdb)
+	default:
+		err = fmt.Errorf("unknown role %q", s.Role)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	return 0
+}
+
+// gate is what the root's request loop does before an attempt with
+// shared limits (FLEET-INTERFACE.md): hold for the fleet's pause, then the
+// fleet's rate; an error that is not ctx's own admits the attempt. It
+// counts the changes of reachability, as the root logs them: one warning
+// per outage.
+type gate struct {
+	s           *shared
+	local       *rate.Limiter // Local mode: no Redis at all
+	unreachable bool
+	outages     int
+}
+
+func (g *gate) wait(ctx context.Context) error {
+	if g.local != nil {
+		return g.local.Wait(ctx)
+	}
+	if until, _ := g.s.PausedUntil(); time.Now().Before(until) {
+		if err := sleep(ctx, time.Until(until)); err != nil {
+			return err
+		}
+	}
+	err := g.s.Wait(ctx)
+	if ctx.Err() != nil { // the call's own end: not the shared state's
+		return ctx.Err()
+	}
+	g.health(err)
+	return nil
+}
+
+func (g *gate) health(err error) {
+	switch {
+	case err != nil && !g.unreachable:
+		g.unreachable = true
+		g.outages++
+		fmt.Fprintf(os.Stderr, "child %d: %s unreachable: %v\n", os.Getpid(), time.Now().Format("15:04:05.000"), err)
+	case err == nil && g.unreachable:
+		g.unreachable = false
+		fmt.Fprintf(os.Stderr, "child %d: %s reachable\n", os.Getpid(), time.Now().Format("15:04:05.000"))
+	}
+}
+
+func newGate(s childSpec, rdb *redis.Client) *gate {
+	if s.Local {
+		return &gate{local: rate.NewLimiter(rate.Limit(s.Rate), s.Burst)}
+	}
+	opts := []Option{WithTimeout(s.Timeout)}
+	if s.Rate > 0 {
+		opts = append(opts, WithRateLimit(s.Rate, s.Burst))
+	}
+	return &gate{s: newShared(rdb, newConfig(opts), s.Namespace)}
+}
+
+// childRate sends through the gate from Start for For, and prints the
+// number of outages it saw.
+func childRate(s childSpec, rdb *redis.Client) error {
+	g := newGate(s, rdb)
+	time.Sleep(time.Until(s.Start))
+	ctx, cancel := context.WithDeadline(context.Background(), s.Start.Add(s.For))
+	defer cancel()
+	failed := 0
+	for ctx.Err() == nil {
+		if g.wait(ctx) != nil {
+			break
+		}
+		if err := get(ctx, s.Target+"/rate"); err != nil && ctx.Err() == nil {
+			failed++
+		}
+	}
+	fmt.Printf("outages %d\nfailed %d\n", g.outages, failed)
+	return nil
+}
+
+func get(ctx context.Context, url string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// childPause: "a" sends one request at Start+500ms, which is answered 429
+// with Retry-After, and tells the fleet to pause as the root's loop does;
+// "b" sends about 100 requests a second through the gate from Start for
+// For.
+func childPause(s childSpec, rdb *redis.Client) error {
+	g := newGate(s, rdb)
+	ctx, cancel := context.WithDeadline(context.Background(), s.Start.Add(s.For))
+	defer cancel()
+	if s.Who == "a" {
+		time.Sleep(time.Until(s.Start.Add(500 * time.Millisecond)))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.Target+"/a", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != http.StatusTooManyRequests || err != nil {
+			return fmt.Errorf("a's answer: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		return g.s.Pause(ctx, time.Now().Add(time.Duration(secs)*time.Second), resp.StatusCode)
+	}
+	time.Sleep(time.Until(s.Start))
+	for ctx.Err() == nil {
+		if g.wait(ctx) != nil {
+			break
+		}
+		_ = get(ctx, s.Target+"/b")
+		_ = sleep(ctx, 10*time.Millisecond)
+	}
+	return nil
+}
+
+// childBudget makes Calls calls into an outage (every answer 503), 10 at a
+// time, each retried up to 3 times while the fleet's budget grants it, as
+// the root's loop does, and prints the attempts it sent.
+func childBudget(s childSpec, rdb *redis.Client) error {
+	sh := newShared(rdb, newConfig([]Option{WithTimeout(s.Timeout)}), s.Namespace)
+	ctx := context.Background()
+	var mu sync.Mutex
+	attempts := 0
+	calls := make(chan struct{}, s.Calls)
+	for range s.Calls {
+		calls <- struct{}{}
+	}
+	close(calls)
+	var wg sync.WaitGroup
+	var spendErr error
+	for range 10 {
+		wg.Go(func() {
+			for range calls {
+				n := 1
+				_ = get(ctx, s.Target+"/outage")
+				for retry := 0; retry < pagecall.DefaultMaxRetries; retry++ {
+					ok, err := sh.Spend(ctx, 5)
+					if err != nil {
+						mu.Lock()
+						spendErr = err
+						mu.Unlock()
+					}
+					if !ok {
+						break
+					}
+					n++
+					_ = get(ctx, s.Target+"/outage")
+				}
+				mu.Lock()
+				attempts += n
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if spendErr != nil {
+		return spendErr
+	}
+	fmt.Printf("attempts %d\n", attempts)
+	return nil
+}
+
+// childWebhook serves webhook deliveries with a deduplicator on Redis
+// until Dir/stop exists. fn records each run in Dir/runs and takes 300 ms;
+// for a session whose ID starts with "fail-" the first run in the fleet
+// fails.
+func childWebhook(s childSpec, rdb *redis.Client) error {
+	fn := func(ctx context.Context, ev webhook.Event) error {
+		f, err := os.OpenFile(s.Dir+"/runs", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(f, "%d %s\n", os.Getpid(), ev.Payload.SessionID)
+		f.Close()
+		time.Sleep(300 * time.Millisecond)
+		if strings.HasPrefix(ev.Payload.SessionID, "fail-") {
+			if f, err := os.OpenFile(s.Dir+"/failed-"+ev.Payload.SessionID, os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+				f.Close()
+				return errors.New("the first run fails")
+			}
+		}
+		return nil
+	}
+	h := webhook.NewHandler(fn, webhook.WithSecretHeader(webhook.DefaultSecretHeader, "fleet-secret"),
+		webhook.WithDeduplicator(NewDeduplicator(rdb, time.Hour, WithDedupTimeout(time.Second))))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	if err := os.WriteFile(fmt.Sprintf("%s/url-%d", s.Dir, os.Getpid()), []byte("http://"+ln.Addr().String()), 0o600); err != nil {
+		return err
+	}
+	for end := time.Now().Add(s.For); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(s.Dir + "/stop"); err == nil {
+			return nil
+		}
+	}
+	return errors.New("never told to stop")
+}
+
+// value returns the number after name in a child's output.
+func value(t *testing.T, lines []string, name string) int {
+	t.Helper()
+	for _, l := range lines {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %q in %q", name, lines)
+	return 0
+}
+
+// TestFleetRateAccuracy: 4 processes share WithRateLimit(50, 5) through
+// Redis for 10 s against one counting server: together they send 50 a
+// second, and no second holds more than 55. The same 4 with only local
+// limits send about 200 a second.
+func TestFleetRateAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 s twice: make test-long or make test-redis")
+	}
+	addr, ns := testRedis(t)
+	const (
+		procs  = 4
+		perSec = 50
+		burst  = 5
+		dur    = 10 * time.Second
+	)
+	for _, local := range []bool{false, true} {
+		c, url := newCounter(t, nil)
+		start := time.Now().Add(1500 * time.Millisecond) // the children are up
+		wait := startChildren(t, procs, func(int) childSpec {
+			return childSpec{Role: "rate", Redis: addr, Namespace: ns + fmt.Sprint(local), Target: url,
+				Start: start, For: dur, Rate: perSec, Burst: burst, Local: local, Timeout: loadedTimeout}
+		})
+		for i, out := range wait() {
+			if f := value(t, out, "failed"); f != 0 {
+				t.Errorf("child %d: %d requests failed", i, f)
+			}
+		}
+		n, peak := window(c.times("/rate"), start, start.Add(dur))
+		got := float64(n) / dur.Seconds()
+		t.Logf("local=%v: %d processes at WithRateLimit(%d, %d) for %v: %d requests, %.1f/s, the busiest second %d", local, procs, perSec, burst, dur, n, got, peak)
+		if !local {
+			if got < perSec*0.95 || got > perSec*1.05 {
+				t.Errorf("shared: %.1f requests a second, want within 5%% of %d", got, perSec)
+			}
+			if peak > perSec+burst {
+				t.Errorf("shared: a second held %d requests, want at most %d", peak, perSec+burst)
+			}
+		} else if want := float64(procs * perSec); got < want*0.9 || got > want*1.1 {
+			t.Errorf("local: %.1f requests a second, want about %.0f", got, want)
+		}
+	}
+}
+
+// TestFleetPause: a 429 with Retry-After: 1 to process A holds process B
+// for the next second.
+func TestFleetPause(t *testing.T) {
+	addr, ns := testRedis(t)
+	var pausedAt time.Time
+	var mu sync.Mutex
+	c, url := newCounter(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/a" {
+			mu.Lock()
+			pausedAt = time.Now()
+			mu.Unlock()
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+	})
+	start := time.Now().Add(1500 * time.Millisecond)
+	wait := startChildren(t, 2, func(i int) childSpec {
+		return childSpec{Role: "pause", Who: []string{"a", "b"}[i], Redis: addr, Namespace: ns, Target: url, Start: start, For: 3 * time.Second, Timeout: loadedTimeout}
+	})
+	wait()
+	mu.Lock()
+	at := pausedAt
+	mu.Unlock()
+	b := c.times("/b")
+	var gap time.Duration // B's longest silence after the 429
+	prev := at
+	resumed := false
+	for _, x := range b {
+		if x.Before(at) {
+			continue
+		}
+		gap = max(gap, x.Sub(prev))
+		prev = x
+		resumed = true
+	}
+	during, _ := window(b, at.Add(50*time.Millisecond), at.Add(950*time.Millisecond))
+	before, _ := window(b, start, at)
+	t.Logf("B sent %d requests before A's 429, %d in the 0.05-0.95 s after it, and none for %v after it", before, during, gap)
+	if before < 20 || !resumed {
+		t.Fatalf("B sent %d requests before the pause, resumed %v: the test did not run", before, resumed)
+	}
+	if during != 0 || gap < 900*time.Millisecond || gap > 1500*time.Millisecond {
+		t.Errorf("B sent %d requests within the second after A's 429 (silence %v), want none for about 1 s", during, gap)
+	}
+}
+
+// TestFleetBudget: 4 clients, 100 calls each, into a total outage: with
+// one shared budget the fleet retries as much as one client would, with 4
+// budgets 4 times as much.
+func TestFleetBudget(t *testing.T) {
+	addr, ns := testRedis(t)
+	const procs, calls = 4, 100
+	perCall := map[bool]float64{}
+	for _, shared := range []bool{true, false} {
+		_, url := newCounter(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+		wait := startChildren(t, procs, func(i int) childSpec {
+			s := childSpec{Role: "budget", Redis: addr, Namespace: ns, Target: url, Calls: calls, Timeout: loadedTimeout}
+			if !shared {
+				s.Namespace = fmt.Sprintf("%s:%d", ns, i)
+			}
+			return s
+		})
+		total := 0
+		for _, out := range wait() {
+			total += value(t, out, "attempts")
+		}
+		perCall[shared] = float64(total) / (procs * calls)
+		t.Logf("shared=%v: %d clients x %d calls into an outage: %d attempts, %.2f per call", shared, procs, calls, total, perCall[shared])
+	}
+	// A budget of 400 grants 80 retries of 5 tokens: 480 attempts for one
+	// budget, 4 x 80 more for four.
+	if want := float64(procs*calls+pagecall.DefaultBudgetCapacity/5) / (procs * calls); perCall[true] != want {
+		t.Errorf("shared budget: %.2f attempts per call, want %.2f (one budget's retries)", perCall[true], want)
+	}
+	if want := float64(procs*calls+procs*pagecall.DefaultBudgetCapacity/5) / (procs * calls); perCall[false] != want {
+		t.Errorf("4 budgets: %.2f attempts per call, want %.2f", perCall[false], want)
+	}
+}
+
+// TestFleetRedisFailure: redis-server is killed in the middle of a run and
+// restarted. No call fails, each client sees one outage (the root logs one
+// warning for it), each keeps the fleet's rate for itself meanwhile, and
+// the fleet shares its rate again after.
+func TestFleetRedisFailure(t *testing.T) {
+	_, ns := testRedis(t)
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("no redis-server binary to kill and restart (the service container has none); .ci/run installs it")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	startRedis := func() *exec.Cmd {
+		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
+		defer rdb.Close()
+		for i := 0; rdb.Ping(context.Background()).Err() != nil; i++ {
+			if i > 100 {
+				t.Fatal("redis-server did not start")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return cmd
+	}
+	srv := startRedis()
+	const procs, perSec = 2, 40
+	c, url := newCounter(t, nil)
+	start := time.Now().Add(1500 * time.Millisecond)
+	wait := startChildren(t, procs, func(int) childSpec {
+		return childSpec{Role: "rate", Redis: "127.0.0.1:" + port, Namespace: ns, Target: url, Start: start, For: 7 * time.Second, Rate: perSec, Burst: 1}
+	})
+	time.Sleep(time.Until(start.Add(2 * time.Second)))
+	_ = srv.Process.Kill()
+	_ = srv.Wait()
+	time.Sleep(time.Until(start.Add(4 * time.Second)))
+	startRedis()
+	for i, out := range wait() {
+		if f := value(t, out, "failed"); f != 0 {
+			t.Errorf("child %d: %d calls failed", i, f)
+		}
+		if o := value(t, out, "outages"); o != 1 {
+			t.Errorf("child %d saw %d outages (warnings), want 1", i, o)
+		}
+	}
+	ts := c.times("/rate")
+	rateIn := func(from, to time.Duration) float64 {
+		n, _ := window(ts, start.Add(from), start.Add(to))
+		return float64(n) / (to - from).Seconds()
+	}
+	before, during, after := rateIn(200*time.Millisecond, 2*time.Second), rateIn(2300*time.Millisecond, 4*time.Second), rateIn(5200*time.Millisecond, 7*time.Second)
+	t.Logf("fleet of %d at %d/s: %.1f/s shared, %.1f/s while Redis was down (each its own %d/s), %.1f/s after the restart", procs, perSec, before, during, perSec, after)
+	if before > perSec*1.15 || after > perSec*1.15 {
+		t.Errorf("the fleet's rate was not shared: %.1f/s before, %.1f/s after the outage, want about %d", before, after, perSec)
+	}
+	if during < perSec*procs*0.8 {
+		t.Errorf("%.1f/s while Redis was down, want each process at about its own %d/s", during, perSec)
+	}
+}
+
+// TestFleetWebhooks: the same delivery sent 20 times at once to 3
+// processes, each with its own handler and one Redis, runs fn once; when
+// fn fails the first time, the next delivery runs it again.
+func TestFleetWebhooks(t *testing.T) {
+	addr, ns := testRedis(t)
+	dir := t.TempDir()
+	wait := startChildren(t, 3, func(int) childSpec {
+		return childSpec{Role: "webhook", Redis: addr, Namespace: ns, Dir: dir, For: 30 * time.Second}
+	})
+	var urls []string
+	for end := time.Now().Add(10 * time.Second); len(urls) < 3; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the children did not start")
+		}
+		urls, _ = filepath.Glob(dir + "/url-*")
+	}
+	for i, f := range urls {
+		b, _ := os.ReadFile(f)
+		urls[i] = string(b)
+	}
+	session := fmt.Sprintf("s-%d", time.Now().UnixNano())
+	deliver := func(to, session string) int {
+		body := fmt.Sprintf(`{"action":"sessionJoined","payload":{"roomId":"r","memberId":"m","sessionId":%q,"sessionsCount":1,"membersCount":1,"timestamp":"2026-01-01T00:00:00.000Z"}}`, session)
+		req, _ := http.NewRequest(http.MethodPost, to, strings.NewReader(body))
+		req.Header.Set(webhook.DefaultSecretHeader, "fleet-secret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	runs := func(session string) int {
+		b, _ := os.ReadFile(dir + "/runs")
+		n := 0
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasSuffix(l, " "+session) {
+				n++
+			}
+		}
+		return n
+	}
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			st := deliver(urls[i%3], session)
+			mu.Lock()
+			statuses[st]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	again := deliver(urls[0], session) // after the first finished
+	t.Logf("20 concurrent deliveries to 3 processes: answers %v, fn ran %d times; a later one: %d", statuses, runs(session), again)
+	if n := runs(session); n != 1 {
+		t.Errorf("fn ran %d times for one event, want 1", n)
+	}
+	if statuses[200] < 1 || statuses[200]+statuses[503] != 20 || again != 200 {
+		t.Errorf("answers %v then %d: want one 200 for the run, 503 (retry later) or 200 for the others, and 200 after", statuses, again)
+	}
+
+	failing := fmt.Sprintf("fail-%d", time.Now().UnixNano())
+	first, second, third := deliver(urls[0], failing), deliver(urls[1], failing), deliver(urls[2], failing)
+	t.Logf("fn fails its first run: answers %d, %d, %d; fn ran %d times", first, second, third, runs(failing))
+	if first != 500 || second != 200 || third != 200 || runs(failing) != 2 {
+		t.Errorf("answers %d, %d, %d with fn run %d times; want 500, then 200 from a run again (2 runs), then 200 without one", first, second, third, runs(failing))
+	}
+	if err := os.WriteFile(dir+"/stop", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wait()
+}
