@@ -1,0 +1,87 @@
+package pagecallredis
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/pplink/pagecall-go"
+	"github.com/redis/go-redis/v9"
+)
+
+var benchUser = []byte(`{"user":{"user_id":"u1","name":"scotty","default_member_type":"guest",` +
+	`"created_at":"2023-01-01T01:00:00.000Z","updated_at":"2023-01-01T01:00:00.000Z"}}`)
+
+// BenchmarkFleetCost is what sharing costs a call: DeleteUser by 64
+// callers against a loopback server, with the client's local rate limiter
+// (limiter=local) or, in the same run, the fleet's rate on the real
+// redis-server at PAGECALL_TEST_REDIS as well (limiter=shared), both set
+// far above the rate reached. It reports Redis round trips per call.
+//
+// Until the root's request loop calls SharedLimits itself, the shared
+// variant runs the steps the loop will run (FLEET-INTERFACE.md): Wait
+// before the attempt, Refund of the reward after a success.
+func BenchmarkFleetCost(b *testing.B) {
+	addr := os.Getenv(envTestRedis)
+	if addr == "" {
+		b.Skipf("%s is not set", envTestRedis)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{strconv.Itoa(len(benchUser))}
+		_, _ = w.Write(benchUser)
+	}))
+	defer srv.Close()
+	srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 128
+	const callers = 64
+	const high, burst = 1e6, 1024 // far above what 64 callers reach on loopback
+	for _, variant := range []string{"local", "shared"} {
+		b.Run("limiter="+variant, func(b *testing.B) {
+			c, err := pagecall.NewClient(pagecall.WithAPIKey("bench-key"), pagecall.WithBaseURL(srv.URL),
+				pagecall.WithInsecureHTTP(), pagecall.WithHTTPClient(srv.Client()), pagecall.WithRateLimit(high, burst))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: callers, ContextTimeoutEnabled: true})
+			defer rdb.Close()
+			hook := &countHook{}
+			var s *shared
+			if variant == "shared" {
+				s = newShared(rdb, newConfig([]Option{WithRateLimit(high, burst)}), "pagecallbench:"+strconv.Itoa(os.Getpid()))
+				defer flushNamespace(nil, addr, s.rateKey[:len(s.rateKey)-len(":rate")])
+				// warm: the scripts loaded, the pool's connections open, the budget known full
+				for range callers {
+					_ = s.Wait(context.Background())
+				}
+				s.refresh()
+				rdb.AddHook(hook)
+			}
+			ctx := context.Background()
+			b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if s != nil {
+						_ = s.Wait(ctx)
+					}
+					if _, err := c.DeleteUser(ctx, "u1"); err != nil {
+						b.Error(err)
+						return
+					}
+					if s != nil {
+						s.Refund(1)
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+			b.ReportMetric(float64(hook.n.Load())/float64(b.N), "roundtrips/call")
+		})
+	}
+}
