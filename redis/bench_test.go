@@ -7,7 +7,9 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pplink/pagecall-go"
 	"github.com/redis/go-redis/v9"
@@ -52,7 +54,7 @@ func BenchmarkFleetCost(b *testing.B) {
 			hook := &countHook{}
 			var s *shared
 			if variant == "shared" {
-				s = newShared(rdb, newConfig([]Option{WithRateLimit(high, burst)}), "pagecallbench:"+strconv.Itoa(os.Getpid()))
+				s = newShared(rdb, newConfig([]Option{WithRateLimit(high, burst), WithTimeout(time.Second)}), "pagecallbench:"+strconv.Itoa(os.Getpid()))
 				defer flushNamespace(nil, addr, s.rateKey[:len(s.rateKey)-len(":rate")])
 				// warm: the scripts loaded, the pool's connections open, the budget known full
 				for range callers {
@@ -62,13 +64,14 @@ func BenchmarkFleetCost(b *testing.B) {
 				rdb.AddHook(hook)
 			}
 			ctx := context.Background()
+			var fallbacks atomic.Int64 // Waits that Redis did not answer in time
 			b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if s != nil {
-						_ = s.Wait(ctx)
+					if s != nil && s.Wait(ctx) != nil {
+						fallbacks.Add(1)
 					}
 					if _, err := c.DeleteUser(ctx, "u1"); err != nil {
 						b.Error(err)
@@ -82,6 +85,7 @@ func BenchmarkFleetCost(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 			b.ReportMetric(float64(hook.n.Load())/float64(b.N), "roundtrips/call")
+			b.ReportMetric(float64(fallbacks.Load())/float64(b.N), "fallbacks/call")
 		})
 	}
 }
