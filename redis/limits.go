@@ -32,6 +32,10 @@ const (
 	refundDelay = 20 * time.Millisecond
 	// keyPrefix starts the default namespace.
 	keyPrefix = "pagecall:"
+	// leaseWindow sizes the admissions a client takes from the fleet's
+	// rate in one round trip: what the rate grants in this time (at least
+	// one, at most the burst). Admissions not used within it are dropped.
+	leaseWindow = 10 * time.Millisecond
 )
 
 // ErrUnavailable is wrapped by every error that means Redis could not be
@@ -149,6 +153,10 @@ type shared struct {
 	gcra  *redis_rate.Limiter // nil without a fleet rate
 	limit redis_rate.Limit
 	local *rate.Limiter // the fleet's rate for this process alone, while Redis fails
+	lease int           // admissions taken per round trip (leaseWindow's worth)
+
+	leased    atomic.Int64 // admissions taken and not used yet
+	leasedEnd atomic.Int64 // unix nanoseconds after which they are dropped
 
 	pause      atomic.Pointer[pauseState] // the latest fleet pause learned
 	budgetFull atomic.Bool                // the fleet's budget is known to be full
@@ -180,6 +188,7 @@ func newShared(rdb redis.UniversalClient, c config, ns string) *shared {
 		s.gcra = redis_rate.NewLimiter(rdb)
 		s.limit = gcraLimit(c.perSecond, c.burst)
 		s.local = rate.NewLimiter(rate.Limit(c.perSecond), c.burst)
+		s.lease = int(min(max(c.perSecond*leaseWindow.Seconds(), 1), float64(c.burst)))
 	}
 	go s.subscribe()
 	return s
@@ -223,10 +232,17 @@ func (s *shared) Wait(ctx context.Context) error {
 	if s.gcra == nil {
 		return nil
 	}
+	if s.takeLeased() {
+		return nil
+	}
 	for {
 		var res *redis_rate.Result
 		err := s.op(ctx, func(ctx context.Context) (err error) {
-			res, err = s.gcra.Allow(ctx, s.rateKey, s.limit)
+			if s.lease == 1 {
+				res, err = s.gcra.Allow(ctx, s.rateKey, s.limit)
+			} else {
+				res, err = s.gcra.AllowAtMost(ctx, s.rateKey, s.limit, s.lease)
+			}
 			return err
 		})
 		if err != nil {
@@ -239,10 +255,33 @@ func (s *shared) Wait(ctx context.Context) error {
 			return err
 		}
 		if res.Allowed > 0 {
+			if res.Allowed > 1 {
+				s.leasedEnd.Store(time.Now().Add(leaseWindow).UnixNano())
+				s.leased.Add(int64(res.Allowed - 1))
+			}
 			return nil
 		}
 		if err := sleep(ctx, res.RetryAfter); err != nil {
 			return err
+		}
+	}
+}
+
+// takeLeased uses one admission taken earlier, if one is left and fresh.
+// At rates of a hundred a second or less a lease is one admission, and
+// this never holds one.
+func (s *shared) takeLeased() bool {
+	for {
+		n := s.leased.Load()
+		if n <= 0 {
+			return false
+		}
+		if time.Now().UnixNano() > s.leasedEnd.Load() {
+			s.leased.CompareAndSwap(n, 0)
+			return false
+		}
+		if s.leased.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }

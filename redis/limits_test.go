@@ -311,3 +311,61 @@ func TestSubscriptionEndsWhenRedisClientCloses(t *testing.T) {
 	rdb.Close()
 	m.Close() // its goroutines are not the subscription's
 }
+
+func TestHighRateLeasesAdmissions(t *testing.T) {
+	_, rdb := newMini(t)
+	h := &countHook{}
+	rdb.AddHook(h)
+	s := sharedOf(rdb, "fleet", WithRateLimit(10000, 100)) // 10 ms is 100 admissions
+	if s.lease != 100 {
+		t.Fatalf("lease = %d, want 100", s.lease)
+	}
+	eventually(t, "subscribed", s.budgetFull.Load)
+	_ = s.Wait(context.Background()) // loads the script
+	time.Sleep(2 * leaseWindow)
+	before := h.n.Load()
+	for range 50 {
+		if err := s.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := h.n.Load() - before; n != 1 {
+		t.Fatalf("50 Waits at 10,000/s made %d round trips, want 1", n)
+	}
+	time.Sleep(2 * leaseWindow) // what is left of the lease is dropped
+	before = h.n.Load()
+	if err := s.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.n.Load() - before; n != 1 {
+		t.Fatalf("a Wait after the lease window made %d round trips, want 1", n)
+	}
+	if low := sharedOf(rdb, "low", WithRateLimit(50, 5)); low.lease != 1 {
+		t.Fatalf("at 50/s the lease is %d admissions, want 1: the rate stays exact", low.lease)
+	}
+}
+
+func TestLeasesKeepTheFleetRate(t *testing.T) {
+	_, rdb := newMini(t)
+	a := sharedOf(rdb, "fleet", WithRateLimit(2000, 20))
+	b := sharedOf(rdb, "fleet", WithRateLimit(2000, 20))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var n atomic.Int64
+	done := make(chan struct{})
+	for _, s := range []*shared{a, b, a, b} {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for s.Wait(ctx) == nil {
+				n.Add(1)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	// 0.3 s at 2000/s, the burst, and at most one lease per client unused
+	if max := int64(0.3*2000 + 20 + 2*20); n.Load() > max {
+		t.Fatalf("%d admissions in 0.3 s at a fleet rate of 2000/s, want at most %d", n.Load(), max)
+	}
+}
