@@ -13,10 +13,12 @@
 // clients of one key share and the key itself never reaches Redis, in a key
 // or a value) shares three things:
 //
-//   - the rate (WithRateLimit): GCRA on Redis (github.com/go-redis/redis_rate),
-//     one script call per attempt, in the key NAMESPACE:rate (stored by
-//     redis_rate as rate:NAMESPACE:rate). Without WithRateLimit the fleet
-//     sets no rate and this costs nothing.
+//   - the rate (WithRateLimit): GCRA on Redis, one script call per
+//     attempt in the key NAMESPACE:rate, as a reservation: the fleet's
+//     attempts take their turns in order, as x/time/rate's Reserve does in
+//     one process, rather than polling and colliding (see reserveScript
+//     for why not github.com/go-redis/redis_rate). Without WithRateLimit
+//     the fleet sets no rate and this costs nothing.
 //   - the pause: a 429, or a 503 with Retry-After, that one client gets is
 //     written to NAMESPACE:pause with the pause as its expiry, and published
 //     on NAMESPACE:events in the same round trip. Every client follows that
@@ -34,8 +36,14 @@
 //     on NAMESPACE:events). A budget that no retry touched for ten minutes
 //     is full again, as a new process's own would be.
 //
-// So a call that succeeds costs one Redis round trip with WithRateLimit,
-// and none without it (docs/BENCHMARKS.md has the figures).
+// So a call that succeeds costs at most one Redis round trip with
+// WithRateLimit, and none without it (docs/BENCHMARKS.md has the figures).
+// Above 100 a second a client takes 10 ms of the fleet's admissions in one
+// round trip (never more than the burst) and drops what it has not used
+// after 10 ms: a fast fleet pays a fraction of a round trip per call, and a
+// window may hold up to N × rate × 10 ms more than the exact limit. At 100
+// a second or less every admission is one round trip, and the rate is
+// exact.
 //
 // # When Redis fails, the calls go on
 //

@@ -69,7 +69,7 @@ func flushNamespace(t *testing.T, addr, ns string) {
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	ctx := context.Background()
-	for _, pattern := range []string{ns + ":*", "rate:" + ns + ":*"} {
+	for _, pattern := range []string{ns + ":*"} {
 		keys, _ := rdb.Keys(ctx, pattern).Result()
 		if len(keys) > 0 {
 			rdb.Del(ctx, keys...)

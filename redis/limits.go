@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/pplink/pagecall-go"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
@@ -150,10 +149,10 @@ type shared struct {
 
 	rateKey, pauseKey, budgetKey, channel string
 
-	gcra  *redis_rate.Limiter // nil without a fleet rate
-	limit redis_rate.Limit
-	local *rate.Limiter // the fleet's rate for this process alone, while Redis fails
-	lease int           // admissions taken per round trip (leaseWindow's worth)
+	rated          bool          // a fleet rate is set
+	intervalMicros string        // between two admissions at the fleet's rate, in µs, with a fraction
+	local          *rate.Limiter // the fleet's rate for this process alone, while Redis fails
+	lease          int           // admissions taken per round trip (leaseWindow's worth)
 
 	leased    atomic.Int64 // admissions taken and not used yet
 	leasedEnd atomic.Int64 // unix nanoseconds after which they are dropped
@@ -185,23 +184,13 @@ func newShared(rdb redis.UniversalClient, c config, ns string) *shared {
 	}
 	s.pause.Store(&pauseState{})
 	if !math.IsInf(c.perSecond, 1) {
-		s.gcra = redis_rate.NewLimiter(rdb)
-		s.limit = gcraLimit(c.perSecond, c.burst)
+		s.rated = true
+		s.intervalMicros = strconv.FormatFloat(1e6/c.perSecond, 'f', 3, 64)
 		s.local = rate.NewLimiter(rate.Limit(c.perSecond), c.burst)
 		s.lease = int(min(max(c.perSecond*leaseWindow.Seconds(), 1), float64(c.burst)))
 	}
 	go s.subscribe()
 	return s
-}
-
-// gcraLimit expresses perSecond, which may have a fraction, in
-// redis_rate's whole events per period.
-func gcraLimit(perSecond float64, burst int) redis_rate.Limit {
-	if perSecond == math.Trunc(perSecond) && perSecond <= math.MaxInt32 {
-		return redis_rate.Limit{Rate: int(perSecond), Burst: burst, Period: time.Second}
-	}
-	const scale = 1000
-	return redis_rate.Limit{Rate: max(1, int(math.Round(perSecond*scale))), Burst: burst, Period: scale * time.Second}
 }
 
 // op runs one Redis operation bounded by the timeout, unless Redis failed
@@ -225,46 +214,75 @@ func (s *shared) op(ctx context.Context, f func(ctx context.Context) error) erro
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
-// Wait blocks until the fleet's rate admits one attempt. While Redis
-// fails it waits for this process's share of the fallback limiter (the
-// fleet's rate, for this process alone) and returns the error.
+// reserveScript is GCRA on Redis, as a reservation: it takes ARGV[3]
+// admissions at one every ARGV[1] microseconds, bursts of ARGV[2], and
+// returns how long to wait for them (microseconds), or -1 and takes
+// nothing when that is longer than ARGV[4] (the caller's deadline).
+//
+// Hand-written rather than github.com/go-redis/redis_rate's Allow, which
+// only admits or refuses: its callers poll, and N processes that poll
+// together collide and lose admissions (measured: 46.6/s of 50 on a
+// loaded machine). A reservation puts the fleet's attempts in order, with
+// one round trip each, as golang.org/x/time/rate's Reserve does in one
+// process. The state is the theoretical arrival time in microseconds of
+// Redis's clock, so that the clocks of the machines do not matter.
+var reserveScript = redis.NewScript(`
+local interval, burst, n, maxwait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local newtat = tat + interval * n
+local wait = newtat - interval * burst - now
+if wait < 0 then wait = 0 end
+if wait > maxwait then return -1 end
+redis.call('SET', KEYS[1], string.format('%.3f', newtat), 'PX', math.ceil((newtat - now) / 1000) + 1000)
+return wait
+`)
+
+// Wait blocks until the fleet's rate admits one attempt: it reserves the
+// fleet's next admission (or takes one of a lease) and sleeps until it.
+// While Redis fails it waits for this process's share of the fallback
+// limiter (the fleet's rate, for this process alone) and returns the
+// error.
 func (s *shared) Wait(ctx context.Context) error {
-	if s.gcra == nil {
+	if !s.rated {
 		return nil
 	}
 	if s.takeLeased() {
 		return nil
 	}
-	for {
-		var res *redis_rate.Result
-		err := s.op(ctx, func(ctx context.Context) (err error) {
-			if s.lease == 1 {
-				res, err = s.gcra.Allow(ctx, s.rateKey, s.limit)
-			} else {
-				res, err = s.gcra.AllowAtMost(ctx, s.rateKey, s.limit, s.lease)
-			}
-			return err
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if werr := sleep(ctx, s.local.Reserve().Delay()); werr != nil {
-				return werr
-			}
-			return err
-		}
-		if res.Allowed > 0 {
-			if res.Allowed > 1 {
-				s.leasedEnd.Store(time.Now().Add(leaseWindow).UnixNano())
-				s.leased.Add(int64(res.Allowed - 1))
-			}
-			return nil
-		}
-		if err := sleep(ctx, res.RetryAfter); err != nil {
-			return err
-		}
+	maxWait := int64(math.MaxInt64 / 2)
+	if dl, ok := ctx.Deadline(); ok {
+		maxWait = time.Until(dl).Microseconds()
 	}
+	var wait int64
+	err := s.op(ctx, func(ctx context.Context) (err error) {
+		wait, err = reserveScript.Run(ctx, s.rdb, []string{s.rateKey},
+			s.intervalMicros, s.cfg.burst, s.lease, maxWait).Int64()
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if werr := sleep(ctx, s.local.Reserve().Delay()); werr != nil {
+			return werr
+		}
+		return err
+	}
+	if wait < 0 { // the turn comes after the deadline
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if err := sleep(ctx, time.Duration(wait)*time.Microsecond); err != nil {
+		return err
+	}
+	if s.lease > 1 {
+		s.leasedEnd.Store(time.Now().Add(leaseWindow).UnixNano())
+		s.leased.Add(int64(s.lease - 1))
+	}
+	return nil
 }
 
 // takeLeased uses one admission taken earlier, if one is left and fresh.

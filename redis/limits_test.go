@@ -99,14 +99,14 @@ func TestWaitWithoutRateCostsNothing(t *testing.T) {
 	}
 }
 
-func TestGCRALimitKeepsFractionalRates(t *testing.T) {
+func TestFractionalRatesAreKept(t *testing.T) {
+	_, rdb := newMini(t)
 	for _, tc := range []struct {
 		perSecond float64
-		want      time.Duration // the emission interval
-	}{{50, 20 * time.Millisecond}, {0.5, 2 * time.Second}, {2.5, 400 * time.Millisecond}} {
-		l := gcraLimit(tc.perSecond, 3)
-		if got := time.Duration(float64(l.Period) / float64(l.Rate)); got != tc.want || l.Burst != 3 {
-			t.Errorf("gcraLimit(%v, 3) = %v: one every %v, want %v, burst 3", tc.perSecond, l, got, tc.want)
+		want      string // µs between admissions
+	}{{50, "20000.000"}, {0.5, "2000000.000"}, {2.5, "400000.000"}, {3, "333333.333"}} {
+		if got := sharedOf(rdb, "f", WithRateLimit(tc.perSecond, 1)).intervalMicros; got != tc.want {
+			t.Errorf("at %v/s: one admission every %s µs, want %s", tc.perSecond, got, tc.want)
 		}
 	}
 }
