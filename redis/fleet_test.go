@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(envChild); spec != "" {
 		os.Exit(runChild(spec))
 	}
+	redis.SetLogger(quiet{}) // the tests make Redis fail on purpose
 	os.Exit(m.Run())
 }
 
@@ -192,7 +193,7 @@ func runChild(specJSON string) int {
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
 	}
-	redis.SetLogger(quiet{}) // a failed dial is the tests' business
+	redis.SetLogger(quiet{})
 	rdb := redis.NewClient(&redis.Options{Addr: s.Redis, ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1,
 		DialTimeout: s.Timeout, ReadTimeout: s.Timeout, WriteTimeout: s.Timeout})
 	defer rdb.Close()
@@ -405,7 +406,7 @@ func childWebhook(s childSpec, rdb *redis.Client) error {
 		return nil
 	}
 	h := webhook.NewHandler(fn, webhook.WithSecretHeader(webhook.DefaultSecretHeader, "fleet-secret"),
-		webhook.WithDeduplicator(NewDeduplicator(rdb, time.Hour, WithDedupTimeout(time.Second))))
+		webhook.WithDeduplicator(NewDeduplicator(rdb, time.Hour, WithDedupTimeout(s.Timeout))))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -667,7 +668,7 @@ func TestFleetWebhooks(t *testing.T) {
 	addr, ns := testRedis(t)
 	dir := t.TempDir()
 	wait := startChildren(t, 3, func(int) childSpec {
-		return childSpec{Role: "webhook", Redis: addr, Namespace: ns, Dir: dir, For: 30 * time.Second}
+		return childSpec{Role: "webhook", Redis: addr, Namespace: ns, Dir: dir, For: 30 * time.Second, Timeout: loadedTimeout}
 	})
 	var urls []string
 	for end := time.Now().Add(10 * time.Second); len(urls) < 3; time.Sleep(20 * time.Millisecond) {
