@@ -7,20 +7,20 @@ PKGS    ?= ./...
 
 all: build
 
-## generate: regenerate gen/ and the root package's *.gen.go from api/openapi.yaml + api/overlay.yaml
+## generate: regenerate internal/wire and the root package's *.gen.go from api/openapi.yaml + api/overlay.yaml
 generate:
 	$(GO) generate ./...
 
 ## check-generated: regenerate and fail if anything (tracked or untracked) changed
 check-generated: generate
-	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum otel/go.mod otel/go.sum '*.gen.go' '*.gen_test.go'); \
+	@status=$$(git status --porcelain -- gen internal/wire api generate.go go.mod go.sum otel/go.mod otel/go.sum '*.gen.go' '*.gen_test.go'); \
 	if [ -n "$$status" ]; then \
 		echo "generated code is stale; run 'make generate' and commit:"; \
-		echo "$$status"; git --no-pager diff --stat -- gen '*.gen.go' '*.gen_test.go'; exit 1; \
+		echo "$$status"; git --no-pager diff --stat -- gen internal/wire '*.gen.go' '*.gen_test.go'; exit 1; \
 	fi
 
 ## api-listing: regenerate api/go-api.txt, the listing of every exported
-## identifier of the public packages (root, api, gen, pagecalltest, webhook;
+## identifier of the public packages (root, api, pagecalltest, webhook;
 ## not cmd/ or internal/), one declaration a line, as Go's api/*.txt. Run it
 ## after any change to the exported API (make generate included) and commit
 ## the file with the change: its diff is what reviewers read.
@@ -98,8 +98,8 @@ test-long:
 ## libopenapi (the mock and tools may), nor Redis: package pagecallredis
 ## (redis/) and go-redis are linked only by programs that import them.
 check-deps:
-	@if $(GO) list -deps . ./gen | grep -Eq 'getkin|pb33f'; then \
-		echo "the pagecall package links an OpenAPI library:"; $(GO) list -deps . ./gen | grep -E 'getkin|pb33f'; exit 1; \
+	@if $(GO) list -deps . ./internal/wire | grep -Eq 'getkin|pb33f'; then \
+		echo "the pagecall package links an OpenAPI library:"; $(GO) list -deps . ./internal/wire | grep -E 'getkin|pb33f'; exit 1; \
 	fi
 	@if $(GO) list -deps . | grep -Eq '^github.com/redis/go-redis|^github.com/pplink/pagecall-go/redis|redis_rate'; then \
 		echo "the pagecall package links Redis:"; $(GO) list -deps . | grep -E '^github.com/redis/go-redis|^github.com/pplink/pagecall-go/redis|redis_rate'; exit 1; \
