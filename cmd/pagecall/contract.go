@@ -1,17 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -266,48 +265,38 @@ func (r *contractRun) call(ctx context.Context, opID string, pathValues []string
 	if !ok {
 		return answer{err: fmt.Errorf("the spec has no operation %s", opID)}
 	}
-	name := opID
-	var raw []byte
+	// The raw answer, through Client.Do (the SDK's auth, retries and
+	// limits): a 2xx body as it came, or what an *APIError kept of another.
+	path := op.path
+	for _, v := range pathValues {
+		if i, j := strings.Index(path, "{"), strings.Index(path, "}"); i >= 0 && j > i {
+			path = path[:i] + url.PathEscape(v) + path[j+1:]
+		}
+	}
+	var in any
 	if body != nil {
-		name += "WithBody"
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
 			return answer{err: err}
 		}
+		in = raw
 	}
-	m := reflect.ValueOf(r.c.API()).MethodByName(name)
-	if !m.IsValid() {
-		return answer{err: fmt.Errorf("the generated client has no method %s", name)}
-	}
-	// The arguments after the context: the path values, then (for a body)
-	// the content type and the body; a query's params pointer stays nil.
-	args := []reflect.Value{reflect.ValueOf(ctx)}
-	mt := m.Type()
-	next := 0
-	for i := 1; i < mt.NumIn()-1; i++ { // the last is ...RequestEditorFn
-		t := mt.In(i)
-		switch {
-		case t.Kind() == reflect.String && next < len(pathValues):
-			args = append(args, reflect.ValueOf(pathValues[next]))
-			next++
-		case t.Kind() == reflect.String:
-			args = append(args, reflect.ValueOf("application/json"))
-		case t == reflect.TypeFor[io.Reader]():
-			args = append(args, reflect.ValueOf(bytes.NewReader(raw)))
-		default:
-			args = append(args, reflect.Zero(t))
-		}
-	}
-	out := m.Call(args)
-	if err, _ := out[1].Interface().(error); err != nil {
+	var (
+		out  json.RawMessage
+		info pagecall.ResponseInfo
+	)
+	status, header, data := 0, http.Header(nil), []byte(nil)
+	err := r.c.Do(ctx, op.method, path, in, &out, pagecall.WithResponseInfo(&info))
+	var apiErr *pagecall.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		status, header, data = apiErr.StatusCode, apiErr.Header, apiErr.Body
+	case err != nil && info.StatusCode == 0:
 		return answer{err: err}
+	default:
+		status, header, data = info.StatusCode, info.Header, out
 	}
-	resp := out[0].Interface().(*http.Response)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return answer{err: fmt.Errorf("reading the answer: %w", err)}
-	}
+	resp := &http.Response{StatusCode: status, Header: header}
 	r.check(op, resp.StatusCode, resp.Header.Get("Content-Type"), data)
 	a := answer{status: resp.StatusCode}
 	_ = json.Unmarshal(data, &a.body)
