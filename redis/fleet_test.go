@@ -21,13 +21,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pplink/pagecall-go"
 	"github.com/pplink/pagecall-go/webhook"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 )
 
 // envTestRedis is the address of the real redis-server of the tests.
@@ -140,18 +140,20 @@ func startChildren(t *testing.T, n int, spec func(i int) childSpec) func() [][]s
 type counter struct {
 	mu     sync.Mutex
 	at     map[string][]time.Time
-	answer func(w http.ResponseWriter, r *http.Request) // nil: 200
+	answer func(w http.ResponseWriter, r *http.Request) bool // nil, or false: a user, 200
 }
 
-func newCounter(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) (*counter, string) {
+func newCounter(t *testing.T, answer func(w http.ResponseWriter, r *http.Request) bool) (*counter, string) {
 	c := &counter{at: map[string][]time.Time{}, answer: answer}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		c.at[r.URL.Path] = append(c.at[r.URL.Path], time.Now())
 		c.mu.Unlock()
-		if c.answer != nil {
-			c.answer(w, r)
+		if c.answer != nil && c.answer(w, r) {
+			return
 		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(benchUser)
 	}))
 	t.Cleanup(srv.Close)
 	return c, srv.URL
@@ -217,170 +219,123 @@ func runChild(specJSON string) int {
 	return 0
 }
 
-// gate is what the root's request loop does before an attempt with
-// shared limits (FLEET-INTERFACE.md): hold for the fleet's pause, then the
-// fleet's rate; an error that is not ctx's own admits the attempt. It
-// counts the changes of reachability, as the root logs them: one warning
-// per outage.
-type gate struct {
-	s           *shared
-	local       *rate.Limiter // Local mode: no Redis at all
-	unreachable bool
-	outages     int
+// fleetClient is a child's pagecall client: through the fleet's shared
+// limits on Redis, or with only a local WithRateLimit (Local). It counts
+// the outages its hook reports (the root logs one warning for each) and
+// the attempts the limits let go.
+type fleetClient struct {
+	*pagecall.Client
+	outages  atomic.Int32
+	mu       sync.Mutex
+	admitted []string // unix nanoseconds of each attempt's start
 }
 
-func (g *gate) wait(ctx context.Context) error {
-	if g.local != nil {
-		return g.local.Wait(ctx)
+func newFleetClient(s childSpec, rdb *redis.Client) (*fleetClient, error) {
+	fc := &fleetClient{}
+	opts := []pagecall.Option{
+		pagecall.WithAPIKey("fleet-test-key"), pagecall.WithBaseURL(s.Target), pagecall.WithInsecureHTTP(),
+		pagecall.WithRetryPolicy(pagecall.RetryPolicy{MaxRetries: 3, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}),
+		pagecall.WithHooks(pagecall.Hooks{
+			SharedLimits: func(_ context.Context, e pagecall.SharedLimitsEvent) {
+				if !e.Reachable {
+					fc.outages.Add(1)
+				}
+				fmt.Fprintf(os.Stderr, "child %d: %s reachable=%v %v\n", os.Getpid(), time.Now().Format("15:04:05.000"), e.Reachable, e.Err)
+			},
+			AttemptStart: func(context.Context, pagecall.AttemptStart) {
+				fc.mu.Lock()
+				fc.admitted = append(fc.admitted, strconv.FormatInt(time.Now().UnixNano(), 10))
+				fc.mu.Unlock()
+			},
+		}),
 	}
-	if until, _ := g.s.PausedUntil(); time.Now().Before(until) {
-		if err := sleep(ctx, time.Until(until)); err != nil {
-			return err
-		}
-	}
-	err := g.s.Wait(ctx)
-	if ctx.Err() != nil { // the call's own end: not the shared state's
-		return ctx.Err()
-	}
-	g.health(err)
-	return nil
-}
-
-func (g *gate) health(err error) {
-	switch {
-	case err != nil && !g.unreachable:
-		g.unreachable = true
-		g.outages++
-		fmt.Fprintf(os.Stderr, "child %d: %s unreachable: %v\n", os.Getpid(), time.Now().Format("15:04:05.000"), err)
-	case err == nil && g.unreachable:
-		g.unreachable = false
-		fmt.Fprintf(os.Stderr, "child %d: %s reachable\n", os.Getpid(), time.Now().Format("15:04:05.000"))
-	}
-}
-
-func newGate(s childSpec, rdb *redis.Client) *gate {
 	if s.Local {
-		return &gate{local: rate.NewLimiter(rate.Limit(s.Rate), s.Burst)}
+		opts = append(opts, pagecall.WithRateLimit(s.Rate, s.Burst))
+	} else {
+		popts := []Option{WithTimeout(s.Timeout), WithNamespace(s.Namespace)}
+		if s.Rate > 0 {
+			popts = append(popts, WithRateLimit(s.Rate, s.Burst))
+		}
+		opts = append(opts, New(rdb, popts...))
 	}
-	opts := []Option{WithTimeout(s.Timeout)}
-	if s.Rate > 0 {
-		opts = append(opts, WithRateLimit(s.Rate, s.Burst))
-	}
-	return &gate{s: newShared(rdb, newConfig(opts), s.Namespace)}
+	c, err := pagecall.NewClient(opts...)
+	fc.Client = c
+	return fc, err
 }
 
-// childRate sends through the gate from Start for For, and prints the
-// number of outages it saw.
+// childRate calls DeleteUser("rate") in a loop from Start for For, and
+// prints the outages it saw, the calls that failed and when each attempt
+// started.
 func childRate(s childSpec, rdb *redis.Client) error {
-	g := newGate(s, rdb)
+	c, err := newFleetClient(s, rdb)
+	if err != nil {
+		return err
+	}
 	time.Sleep(time.Until(s.Start))
 	ctx, cancel := context.WithDeadline(context.Background(), s.Start.Add(s.For))
 	defer cancel()
 	failed := 0
-	var admitted []string
 	for ctx.Err() == nil {
-		if g.wait(ctx) != nil {
-			break
+		_, err := c.DeleteUser(ctx, "rate")
+		if errors.Is(err, context.DeadlineExceeded) {
+			break // the run's end: the turn would come after it
 		}
-		admitted = append(admitted, strconv.FormatInt(time.Now().UnixNano(), 10))
-		if err := get(ctx, s.Target+"/rate"); err != nil && ctx.Err() == nil {
+		if err != nil {
 			failed++
+			fmt.Fprintln(os.Stderr, "child: call failed:", err)
 		}
 	}
-	fmt.Printf("outages %d\nfailed %d\nadmitted %s\n", g.outages, failed, strings.Join(admitted, ","))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Printf("outages %d\nfailed %d\nadmitted %s\n", c.outages.Load(), failed, strings.Join(c.admitted, ","))
 	return nil
 }
 
-func get(ctx context.Context, url string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
+// childPause: "a" calls DeleteUser("a") at Start+500ms, which is answered
+// 429 with Retry-After; "b" calls DeleteUser("b") about 100 times a second
+// from Start for For.
+func childPause(s childSpec, rdb *redis.Client) error {
+	c, err := newFleetClient(s, rdb)
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
-}
-
-// childPause: "a" sends one request at Start+500ms, which is answered 429
-// with Retry-After, and tells the fleet to pause as the root's loop does;
-// "b" sends about 100 requests a second through the gate from Start for
-// For.
-func childPause(s childSpec, rdb *redis.Client) error {
-	g := newGate(s, rdb)
 	ctx, cancel := context.WithDeadline(context.Background(), s.Start.Add(s.For))
 	defer cancel()
 	if s.Who == "a" {
 		time.Sleep(time.Until(s.Start.Add(500 * time.Millisecond)))
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.Target+"/a", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
-		if resp.StatusCode != http.StatusTooManyRequests || err != nil {
-			return fmt.Errorf("a's answer: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
-		}
-		return g.s.Pause(ctx, time.Now().Add(time.Duration(secs)*time.Second), resp.StatusCode)
+		_, err := c.DeleteUser(ctx, "a")
+		return err
 	}
 	time.Sleep(time.Until(s.Start))
 	for ctx.Err() == nil {
-		if g.wait(ctx) != nil {
-			break
-		}
-		_ = get(ctx, s.Target+"/b")
+		_, _ = c.DeleteUser(ctx, "b")
 		_ = sleep(ctx, 10*time.Millisecond)
 	}
 	return nil
 }
 
-// childBudget makes Calls calls into an outage (every answer 503), 10 at a
-// time, each retried up to 3 times while the fleet's budget grants it, as
-// the root's loop does, and prints the attempts it sent.
+// childBudget makes Calls calls of DeleteUser("outage") into an outage
+// (every answer 503), 10 at a time, each retried up to 3 times while the
+// budgets grant it.
 func childBudget(s childSpec, rdb *redis.Client) error {
-	sh := newShared(rdb, newConfig([]Option{WithTimeout(s.Timeout)}), s.Namespace)
-	ctx := context.Background()
-	var mu sync.Mutex
-	attempts := 0
+	c, err := newFleetClient(s, rdb)
+	if err != nil {
+		return err
+	}
 	calls := make(chan struct{}, s.Calls)
 	for range s.Calls {
 		calls <- struct{}{}
 	}
 	close(calls)
 	var wg sync.WaitGroup
-	var spendErr error
 	for range 10 {
 		wg.Go(func() {
 			for range calls {
-				n := 1
-				_ = get(ctx, s.Target+"/outage")
-				for retry := 0; retry < pagecall.DefaultMaxRetries; retry++ {
-					ok, err := sh.Spend(ctx, 5)
-					if err != nil {
-						mu.Lock()
-						spendErr = err
-						mu.Unlock()
-					}
-					if !ok {
-						break
-					}
-					n++
-					_ = get(ctx, s.Target+"/outage")
-				}
-				mu.Lock()
-				attempts += n
-				mu.Unlock()
+				_, _ = c.DeleteUser(context.Background(), "outage")
 			}
 		})
 	}
 	wg.Wait()
-	if spendErr != nil {
-		return spendErr
-	}
-	fmt.Printf("attempts %d\n", attempts)
 	return nil
 }
 
@@ -488,12 +443,12 @@ func TestFleetRateAccuracy(t *testing.T) {
 			}
 			admits = append(admits, admitted(t, out)...)
 		}
-		n, peak := window(c.times("/rate"), start, start.Add(dur))
+		n, peak := window(c.times("/users/rate"), start, start.Add(dur))
 		_, admitPeak := window(admits, start, start.Add(dur))
 		got := float64(n) / dur.Seconds()
 		var perSecond []int
 		for i := range int(dur.Seconds()) {
-			k, _ := window(c.times("/rate"), start.Add(time.Duration(i)*time.Second), start.Add(time.Duration(i+1)*time.Second))
+			k, _ := window(c.times("/users/rate"), start.Add(time.Duration(i)*time.Second), start.Add(time.Duration(i+1)*time.Second))
 			perSecond = append(perSecond, k)
 		}
 		t.Logf("local=%v: requests in each second: %v", local, perSecond)
@@ -521,14 +476,16 @@ func TestFleetPause(t *testing.T) {
 	addr, ns := testRedis(t)
 	var pausedAt time.Time
 	var mu sync.Mutex
-	c, url := newCounter(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/a" {
-			mu.Lock()
+	c, url := newCounter(t, func(w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/users/a" && pausedAt.IsZero() {
 			pausedAt = time.Now()
-			mu.Unlock()
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
+			return true
 		}
+		return false
 	})
 	start := time.Now().Add(1500 * time.Millisecond)
 	wait := startChildren(t, 2, func(i int) childSpec {
@@ -538,7 +495,7 @@ func TestFleetPause(t *testing.T) {
 	mu.Lock()
 	at := pausedAt
 	mu.Unlock()
-	b := c.times("/b")
+	b := c.times("/users/b")
 	var gap time.Duration // B's longest silence after the 429
 	prev := at
 	resumed := false
@@ -563,13 +520,16 @@ func TestFleetPause(t *testing.T) {
 
 // TestFleetBudget: 4 clients, 100 calls each, into a total outage: with
 // one shared budget the fleet retries as much as one client would, with 4
-// budgets 4 times as much.
+// budgets about 4 times as much.
 func TestFleetBudget(t *testing.T) {
 	addr, ns := testRedis(t)
 	const procs, calls = 4, 100
 	perCall := map[bool]float64{}
 	for _, shared := range []bool{true, false} {
-		_, url := newCounter(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+		c, url := newCounter(t, func(w http.ResponseWriter, r *http.Request) bool {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		})
 		wait := startChildren(t, procs, func(i int) childSpec {
 			s := childSpec{Role: "budget", Redis: addr, Namespace: ns, Target: url, Calls: calls, Timeout: loadedTimeout}
 			if !shared {
@@ -577,20 +537,21 @@ func TestFleetBudget(t *testing.T) {
 			}
 			return s
 		})
-		total := 0
-		for _, out := range wait() {
-			total += value(t, out, "attempts")
-		}
+		wait()
+		total := len(c.times("/users/outage"))
 		perCall[shared] = float64(total) / (procs * calls)
 		t.Logf("shared=%v: %d clients x %d calls into an outage: %d attempts, %.2f per call", shared, procs, calls, total, perCall[shared])
 	}
-	// A budget of 400 grants 80 retries of 5 tokens: 480 attempts for one
-	// budget, 4 x 80 more for four.
-	if want := float64(procs*calls+pagecall.DefaultBudgetCapacity/5) / (procs * calls); perCall[true] != want {
-		t.Errorf("shared budget: %.2f attempts per call, want %.2f (one budget's retries)", perCall[true], want)
+	// A budget of 400 grants 80 failed attempts of 5 tokens, and the last
+	// failed attempt of a call that used all its retries takes its 5 too:
+	// one budget lets at most 80 retries through, and 4 budgets about 4
+	// times as many.
+	retries := func(perCall float64) float64 { return (perCall - 1) * procs * calls }
+	if r := retries(perCall[true]); r > pagecall.DefaultBudgetCapacity/5 {
+		t.Errorf("shared budget: %.0f retries, want at most one budget's %d", r, pagecall.DefaultBudgetCapacity/5)
 	}
-	if want := float64(procs*calls+procs*pagecall.DefaultBudgetCapacity/5) / (procs * calls); perCall[false] != want {
-		t.Errorf("4 budgets: %.2f attempts per call, want %.2f", perCall[false], want)
+	if r, one := retries(perCall[false]), retries(perCall[true]); r < 2.5*one {
+		t.Errorf("4 budgets: %.0f retries, want about 4 times the shared budget's %.0f", r, one)
 	}
 }
 
@@ -646,7 +607,7 @@ func TestFleetRedisFailure(t *testing.T) {
 			t.Errorf("child %d saw %d outages (warnings), want 1", i, o)
 		}
 	}
-	ts := c.times("/rate")
+	ts := c.times("/users/rate")
 	rateIn := func(from, to time.Duration) float64 {
 		n, _ := window(ts, start.Add(from), start.Add(to))
 		return float64(n) / (to - from).Seconds()
