@@ -23,10 +23,7 @@ var benchUser = []byte(`{"user":{"user_id":"u1","name":"scotty","default_member_
 // (limiter=local) or, in the same run, the fleet's rate on the real
 // redis-server at PAGECALL_TEST_REDIS as well (limiter=shared), both set
 // far above the rate reached. It reports Redis round trips per call.
-//
-// Until the root's request loop calls SharedLimits itself, the shared
-// variant runs the steps the loop will run (FLEET-INTERFACE.md): Wait
-// before the attempt, Refund of the reward after a success.
+
 func BenchmarkFleetCost(b *testing.B) {
 	addr := os.Getenv(envTestRedis)
 	if addr == "" {
@@ -44,48 +41,51 @@ func BenchmarkFleetCost(b *testing.B) {
 	const high, burst = 1e6, 1024 // far above what 64 callers reach on loopback
 	for _, variant := range []string{"local", "shared"} {
 		b.Run("limiter="+variant, func(b *testing.B) {
-			c, err := pagecall.NewClient(pagecall.WithAPIKey("bench-key"), pagecall.WithBaseURL(srv.URL),
-				pagecall.WithInsecureHTTP(), pagecall.WithHTTPClient(srv.Client()), pagecall.WithRateLimit(high, burst))
-			if err != nil {
-				b.Fatal(err)
-			}
 			rdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: callers, ContextTimeoutEnabled: true})
 			defer rdb.Close()
 			hook := &countHook{}
-			var s *shared
+			rdb.AddHook(hook)
+			var outages atomic.Int64 // the shared limits did not answer in time
+			opts := []pagecall.Option{pagecall.WithAPIKey("bench-key"), pagecall.WithBaseURL(srv.URL),
+				pagecall.WithInsecureHTTP(), pagecall.WithHTTPClient(srv.Client()), pagecall.WithRateLimit(high, burst),
+				pagecall.WithHooks(pagecall.Hooks{SharedLimits: func(_ context.Context, e pagecall.SharedLimitsEvent) {
+					if !e.Reachable {
+						outages.Add(1)
+					}
+				}})}
 			if variant == "shared" {
-				s = newShared(rdb, newConfig([]Option{WithRateLimit(high, burst), WithTimeout(time.Second)}), "pagecallbench:"+strconv.Itoa(os.Getpid()))
-				defer flushNamespace(nil, addr, s.rateKey[:len(s.rateKey)-len(":rate")])
-				// warm: the scripts loaded, the pool's connections open, the budget known full
-				for range callers {
-					_ = s.Wait(context.Background())
-				}
-				s.refresh()
-				rdb.AddHook(hook)
+				ns := "pagecallbench:" + strconv.Itoa(os.Getpid())
+				defer flushNamespace(nil, addr, ns)
+				opts = append(opts, New(rdb, WithNamespace(ns), WithRateLimit(high, burst), WithTimeout(time.Second)))
+			}
+			c, err := pagecall.NewClient(opts...)
+			if err != nil {
+				b.Fatal(err)
 			}
 			ctx := context.Background()
-			var fallbacks atomic.Int64 // Waits that Redis did not answer in time
+			// warm: the script loaded, the pool's connections open, the budget known full
+			for range callers {
+				if _, err := c.DeleteUser(ctx, "u1"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+			hook.n.Store(0)
 			b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if s != nil && s.Wait(ctx) != nil {
-						fallbacks.Add(1)
-					}
 					if _, err := c.DeleteUser(ctx, "u1"); err != nil {
 						b.Error(err)
 						return
-					}
-					if s != nil {
-						s.Refund(1)
 					}
 				}
 			})
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 			b.ReportMetric(float64(hook.n.Load())/float64(b.N), "roundtrips/call")
-			b.ReportMetric(float64(fallbacks.Load())/float64(b.N), "fallbacks/call")
+			b.ReportMetric(float64(outages.Load()), "outages")
 		})
 	}
 }
