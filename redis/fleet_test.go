@@ -422,6 +422,11 @@ func TestFleetRateAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10 s twice: make test-long or make test-redis")
 	}
+	if raceEnabled {
+		// Five instrumented processes on a shared machine measure the
+		// machine; make test-redis runs this without -race.
+		t.Skip("a timing measurement of 4 processes: make test-redis runs it without -race")
+	}
 	addr, ns := testRedis(t)
 	const (
 		procs  = 4
