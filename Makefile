@@ -110,7 +110,8 @@ check-deps:
 ## test-redis: the fleet's integration tests (issue 22): separate OS
 ## processes share limits, and webhook deliveries, through the real
 ## redis-server at PAGECALL_TEST_REDIS (host:port; .ci/run starts one),
-## the long measurements included, with their figures in the log. Without
+## the long measurements included, with their figures in the log, and two
+## CLI processes sharing --rate (TestCLIRateIsTheFleets). Without
 ## the variable they skip, and under CI=true they fail. Without -race:
 ## the children are processes of their own, make test runs the package
 ## with -race, and an instrumented fleet on a shared machine measures the
@@ -118,6 +119,7 @@ check-deps:
 .PHONY: test-redis
 test-redis:
 	$(GO) test -count=1 -v -run '^TestFleet' ./redis
+	$(GO) test -count=1 -v -run '^TestCLIRateIsTheFleets$$' ./cmd/pagecall
 
 ## validate-spec: validate api/openapi.yaml (or SPEC) after api/overlay.yaml
 ## with two independent validators, kin-openapi and pb33f's
