@@ -89,17 +89,37 @@ test:
 ## spec-sync runs (regenerate, build and test a scratch copy of the module),
 ## go install into a fresh module cache, a release build of the CLI, the
 ## operations diff, the 10 s connect and TLS-handshake timeouts, a 10 MiB
-## body's allocation, the 10,000-ID kill-and-resume, and make consumer's script on a small tree.
-LONG_TESTS ?= TestConsumerInstallsAsAUser|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation
+## body's allocation, the 10,000-ID kill-and-resume, make consumer's script on a small tree,
+## and the fleet's 10 s rate measurement (TestFleetRateAccuracy, which skips under
+## -race: make test-redis runs it without).
+LONG_TESTS ?= TestConsumerInstallsAsAUser|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestFleetRateAccuracy
 test-long:
 	$(GO) test -race -run '^($(LONG_TESTS))$$' $(PKGS)
 
 ## check-deps: the library must not link an OpenAPI library, kin-openapi or
-## libopenapi (the mock and tools may)
+## libopenapi (the mock and tools may), nor Redis: package pagecallredis
+## (redis/) and go-redis are linked only by programs that import them.
 check-deps:
 	@if $(GO) list -deps . ./internal/wire | grep -Eq 'getkin|pb33f'; then \
 		echo "the pagecall package links an OpenAPI library:"; $(GO) list -deps . ./internal/wire | grep -E 'getkin|pb33f'; exit 1; \
 	fi
+	@if $(GO) list -deps . | grep -Eq '^github.com/redis/go-redis|^github.com/pplink/pagecall-go/redis|redis_rate'; then \
+		echo "the pagecall package links Redis:"; $(GO) list -deps . | grep -E '^github.com/redis/go-redis|^github.com/pplink/pagecall-go/redis|redis_rate'; exit 1; \
+	fi
+
+## test-redis: the fleet's integration tests (issue 22): separate OS
+## processes share limits, and webhook deliveries, through the real
+## redis-server at PAGECALL_TEST_REDIS (host:port; .ci/run starts one),
+## the long measurements included, with their figures in the log, and two
+## CLI processes sharing --rate (TestCLIRateIsTheFleets). Without
+## the variable they skip, and under CI=true they fail. Without -race:
+## the children are processes of their own, make test runs the package
+## with -race, and an instrumented fleet on a shared machine measures the
+## machine more than the limiter.
+.PHONY: test-redis
+test-redis:
+	$(GO) test -count=1 -v -run '^TestFleet' ./redis
+	$(GO) test -count=1 -v -run '^TestCLIRateIsTheFleets$$' ./cmd/pagecall
 
 ## validate-spec: validate api/openapi.yaml (or SPEC) after api/overlay.yaml
 ## with two independent validators, kin-openapi and pb33f's
@@ -118,7 +138,7 @@ actionlint:
 
 ## ci: everything .ci/run checks, in order of cost. release-check is not in
 ## it: see the target.
-ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test test-long fuzz-ci bench-smoke spec-history otel consumer api-compat
+ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test test-long test-redis fuzz-ci bench-smoke spec-history otel consumer api-compat
 
 ## otel: the module github.com/pplink/pagecall-go/otel (package
 ## pagecallotel) has a go.mod of its own, which PKGS=./... does not cross

@@ -28,6 +28,17 @@
 //	malformed JSON, or no action                            400     no
 //	fn returns an error                                     500     yes
 //
+// With WithDeduplicator (fn runs once per event, see below), a valid
+// delivery is answered:
+//
+//	delivery                                              answer  fn called
+//	the first of its event, fn returns nil                  200     once
+//	the first of its event, fn returns an error             500     yes; the claim is released
+//	a duplicate while another delivery runs the event       503     no; Retry-After: 5
+//	a duplicate of an event already handled                 200     no
+//	a duplicate after the holder died (lease over)          200     yes, again
+//	the deduplicator unreachable                            as without it, and a warning
+//
 // An action this package does not know is passed to fn as it is: Pagecall
 // may add actions, and fn decides what to ignore.
 //
@@ -40,6 +51,19 @@
 // identifies one, so fn should do its work once per pair, for instance by
 // recording the pairs it has handled. Payload.Timestamp says when the event
 // happened, whatever the order of arrival.
+//
+// WithDeduplicator does that recording for fn: it claims the pair before
+// fn runs and marks it done after, so that fn runs once per pair among the
+// handlers that share the Deduplicator. An error (or a panic) of fn
+// releases the claim, so that the sender's next attempt runs it again; a
+// duplicate that arrives while fn runs is asked to retry later (503), never
+// told 200 for work that may still fail; a claim whose process died expires
+// after a lease (DefaultLease) and the event runs again.
+// NewMemoryDeduplicator serves the handlers of one process;
+// pagecallredis.NewDeduplicator (package github.com/pplink/pagecall-go/redis)
+// serves a fleet of processes through Redis. When the Deduplicator cannot
+// be reached, deliveries are still handled (at least once) and a warning is
+// logged (WithLogger).
 //
 // # Secrets
 //

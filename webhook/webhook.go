@@ -110,7 +110,8 @@ type Option func(*config)
 type config struct {
 	secrets []secretHeader
 	logger  *slog.Logger
-	err     error // the first invalid option
+	dedup   Deduplicator // nil: every delivery runs fn
+	err     error        // the first invalid option
 }
 
 // secretHeader is an accepted header, the secret kept only as its SHA-256,
@@ -209,14 +210,70 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With("action", ev.Action, "session_id", ev.Payload.SessionID)
+	if h.cfg.dedup != nil {
+		h.serveOnce(w, r, ev, log)
+		return
+	}
+	h.run(w, r, ev, log)
+}
+
+// run calls fn and answers 200, or 500 when fn fails. It reports whether
+// fn succeeded.
+func (h *handler) run(w http.ResponseWriter, r *http.Request, ev Event, log *slog.Logger) bool {
 	if err := h.fn(r.Context(), ev); err != nil {
 		log.Error("webhook: handler failed", "err", err)
 		// fn's error may say more than the sender should learn.
 		http.Error(w, "webhook: the receiver failed to handle the event", http.StatusInternalServerError)
-		return
+		return false
 	}
 	log.Debug("webhook: delivery handled")
 	w.WriteHeader(http.StatusOK)
+	return true
+}
+
+// runningRetryAfter is the Retry-After, in seconds, of the answer to a
+// delivery whose event another delivery is running.
+const runningRetryAfter = "5"
+
+// dedupTimeout bounds Done and Release, which run after fn on a context of
+// their own: the request's may have ended.
+const dedupTimeout = 5 * time.Second
+
+// serveOnce runs fn under the deduplicator's claim: once per event.
+func (h *handler) serveOnce(w http.ResponseWriter, r *http.Request, ev Event, log *slog.Logger) {
+	id := IDOf(ev)
+	token, state, err := h.cfg.dedup.Claim(r.Context(), id)
+	switch {
+	case err != nil:
+		// At least once rather than never: the event runs unclaimed.
+		log.Warn("webhook: deduplicator unreachable; handling the delivery without it", "err", err)
+		h.run(w, r, ev, log)
+		return
+	case state == Handled:
+		log.Debug("webhook: duplicate of a handled event")
+		w.WriteHeader(http.StatusOK)
+		return
+	case state == Running:
+		log.Debug("webhook: duplicate of an event being handled; asked to retry")
+		w.Header().Set("Retry-After", runningRetryAfter)
+		http.Error(w, "webhook: this event is being handled; retry later", http.StatusServiceUnavailable)
+		return
+	}
+	ok := false
+	defer func() { // also when fn panics: the next delivery runs it again
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), dedupTimeout)
+		defer cancel()
+		var err error
+		if ok {
+			err = h.cfg.dedup.Done(ctx, id, token)
+		} else {
+			err = h.cfg.dedup.Release(ctx, id, token)
+		}
+		if err != nil {
+			log.Warn("webhook: deduplicator unreachable after the delivery; its claim expires after the lease", "done", ok, "err", err)
+		}
+	}()
+	ok = h.run(w, r, ev, log)
 }
 
 // statusOf is the answer to a delivery ParseRequest refused.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ type clientFlags struct {
 	timeout    time.Duration
 	maxRetries int
 	verbose    bool
+	fleet      fleetFlags // --redis (fleet.go)
 }
 
 // register adds the flags to fs.
@@ -35,6 +37,7 @@ func (f *clientFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", pagecall.DefaultTimeout, "bound on each call, retries and waits included")
 	fs.IntVar(&f.maxRetries, "max-retries", pagecall.DefaultMaxRetries, "retries after a failed attempt (0 disables retries)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print each attempt (status, time, retry) and log each retry to stderr (the API key is never logged)")
+	f.fleet.register(fs)
 }
 
 // loadAPIKey returns the API key and where it came from: the --api-key-file
@@ -109,6 +112,11 @@ func (f *clientFlags) newClient(e *env, log *slog.Logger, extra ...pagecall.Opti
 	if f.verbose {
 		opts = append(opts, pagecall.WithHooks(verboseHooks(e.Stderr)))
 	}
+	fleet, err := f.fleet.options(context.Background(), e, log)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, fleet...)
 	c, err := pagecall.NewClient(append(opts, extra...)...)
 	switch {
 	case errors.Is(err, pagecall.ErrInvalidAPIKey):

@@ -150,6 +150,8 @@ Try it without an account or network:
 Configuration (environment):
   PAGECALL_API_KEY   the API key (or --api-key-file PATH; never a flag)
   PAGECALL_BASE_URL  the API base URL (default ` + defaultBaseURL + `)
+  PAGECALL_REDIS_URL share the key's rate, pause and retry budget with other
+                     processes through Redis (or --redis URL)
 
 Output: one resource is one JSON object; a list is JSON Lines, one item a
 line (--all streams every page); --format json|jsonl|table, and a table by
