@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +15,9 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/pplink/pagecall-go"
+	"github.com/pplink/pagecall-go/internal/erasejob"
+	"github.com/redis/go-redis/v9"
 )
 
 // testRedis returns the address of the real redis-server the integration
@@ -339,4 +344,119 @@ func TestJobSurvivesAKilledWorker(t *testing.T) {
 		"%d DELETEs for %d IDs (%.4f per ID), %d re-sent; %.1f DELETEs/s overall, at most %d in one second",
 		workers, n, rate, concurrency, claimAfter, elapsed.Round(100*time.Millisecond), killedAt, 100*float64(killedAt)/float64(n),
 		len(at), n, float64(len(at))/float64(n), resent, avg, peak)
+}
+
+// TestJobTakesOverADeadWorker: IDs held by a worker that died are taken
+// over by a worker process after --claim-after. The one the dead worker
+// had deleted (its DELETE sent, its record never written) is sent again;
+// the API answers "user not found", and it is recorded as deleted and
+// marked as a re-send. The one it had not sent is deleted plainly.
+func TestJobTakesOverADeadWorker(t *testing.T) {
+	t.Parallel()
+	mini := miniredis.RunT(t)
+	srv := newMock(t, "held-sent", "held-unsent", "free")
+	file := writeIDs(t, t.TempDir(), "ids.txt", []string{"held-sent", "held-unsent", "free"})
+	redisURL := "redis://" + mini.Addr()
+	job := []string{"users", "delete", "--redis", redisURL, "--job", "takeover", "--claim-after", "1s"}
+
+	// Load the job as a loader would, without working on it.
+	rdb := redis.NewClient(&redis.Options{Addr: mini.Addr()})
+	defer rdb.Close()
+	j, err := erasejob.New(rdb, "takeover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := fileLines(file)
+	fp, err := erasejob.Fingerprint(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Load(t.Context(), lines, erasejob.LoadOptions{Fingerprint: fp, Target: erasejob.Target(newClient(t, srv).BaseURL(), srv.APIKey())}); err != nil {
+		t.Fatal(err)
+	}
+	// A worker that then died took the first two IDs (the package doc
+	// names the stream and the group), and had deleted the first.
+	if err := rdb.XReadGroup(t.Context(), &redis.XReadGroupArgs{
+		Group: "workers", Consumer: "dead", Streams: []string{"pagecall:erase:{takeover}:ids", ">"}, Count: 2,
+	}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newClient(t, srv).DeleteUser(t.Context(), "held-sent"); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	r := runCLI(t, mockEnv(srv), "", job...)
+	if r.code != exitOK {
+		t.Fatalf("worker: exit %d", r.code)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("the worker finished in %v: it took the dead worker's IDs before --claim-after 1s", d)
+	}
+	recs := exportJob(t, mockEnv(srv), redisURL, "takeover")
+	if rec := recs["held-sent"]; rec.Outcome != outcomeDeleted || !rec.Resent || rec.Status != 400 {
+		t.Errorf("held-sent: %+v, want deleted, resent, with the not-found answer's status 400", rec)
+	}
+	for _, id := range []string{"held-unsent", "free"} {
+		if rec := recs[id]; rec.Outcome != outcomeDeleted || rec.Resent || rec.Status != 200 {
+			t.Errorf("%s: %+v, want deleted (200), not a re-send", id, rec)
+		}
+	}
+	if !strings.Contains(r.stderr, "(1 re-sent after a worker died)") {
+		t.Errorf("the summary does not count the re-send: %q", r.stderr)
+	}
+}
+
+// TestDeleteJobItem: only a redelivered ID whose DELETE the API answers
+// "user not found" is a re-send counted as deleted; a first delivery
+// answered so is a failure, and an aborted DELETE has no final record.
+func TestDeleteJobItem(t *testing.T) {
+	t.Parallel()
+	srv := newMock(t, "exists")
+	c := newClient(t, srv)
+	for _, tc := range []struct {
+		id          string
+		redelivered bool
+		outcome     string
+		resent      bool
+	}{
+		{"exists", true, outcomeDeleted, false},
+		{"missing", true, outcomeDeleted, true},
+		{"missing", false, outcomeFailed, false},
+	} {
+		f, ok := deleteJobItem(t.Context(), c, erasejob.Item{ID: tc.id, Redelivered: tc.redelivered})
+		var rec record
+		if err := json.Unmarshal(f.Record, &rec); err != nil || !ok {
+			t.Fatalf("%+v: ok %v, record %s: %v", tc, ok, f.Record, err)
+		}
+		if f.Outcome != tc.outcome || rec.Outcome != tc.outcome || f.Resent != tc.resent || rec.Resent != tc.resent {
+			t.Errorf("%s (redelivered %v): %+v, record %+v; want %s, resent %v", tc.id, tc.redelivered, f, rec, tc.outcome, tc.resent)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, ok := deleteJobItem(ctx, c, erasejob.Item{ID: "exists"}); ok {
+		t.Error("an aborted DELETE got a final record")
+	}
+}
+
+// TestUserGone: what counts as the API's "user does not exist".
+func TestUserGone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&pagecall.APIError{StatusCode: 404}, true},
+		{&pagecall.APIError{StatusCode: 400, Message: "user not found"}, true},
+		{&pagecall.RequestError{Last: &pagecall.APIError{StatusCode: 400, Message: "User Not Found"}}, true},
+		{&pagecall.APIError{StatusCode: 400, Message: "invalid parameters"}, false},
+		{&pagecall.APIError{StatusCode: 500, Message: "not found"}, false},
+		{errors.New("not found"), false},
+		{nil, false},
+	} {
+		if got := userGone(tc.err); got != tc.want {
+			t.Errorf("userGone(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
 }
