@@ -430,7 +430,8 @@ func TestDeleteJobItem(t *testing.T) {
 			t.Fatalf("%+v: ok %v, record %s: %v", tc, ok, f.Record, err)
 		}
 		if f.Outcome != tc.outcome || rec.Outcome != tc.outcome || f.Resent != tc.resent || rec.Resent != tc.resent {
-			t.Errorf("%s (redelivered %v): %+v, record %+v; want %s, resent %v", tc.id, tc.redelivered, f, rec, tc.outcome, tc.resent)
+			t.Errorf("%s (redelivered %v): outcome %s, resent %v, record %s; want %s, resent %v",
+				tc.id, tc.redelivered, f.Outcome, f.Resent, f.Record, tc.outcome, tc.resent)
 		}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
