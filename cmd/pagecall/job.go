@@ -143,7 +143,7 @@ func reportJob(ctx context.Context, e *env, job *erasejob.Job, f *jobFlags) erro
 		if err != nil {
 			return jobError(err)
 		}
-		if err := s.Format(e.Stdout, time.Now()); err != nil {
+		if err := s.Format(e.Stdout); err != nil {
 			return withCode(exitFailure, err)
 		}
 	}

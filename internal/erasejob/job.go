@@ -108,6 +108,12 @@ func (j *Job) Keys() []string {
 	return []string{j.keys.meta, j.keys.ids, j.keys.records, j.keys.workers}
 }
 
+// nowMS is Lua that sets the local ms to Redis's clock in milliseconds:
+// the times of a job come from Redis, not from the clocks of its workers'
+// machines, which may differ.
+const nowMS = `local t = redis.call('TIME'); local ms = t[1] * 1000 + math.floor(t[2] / 1000)
+`
+
 // meta is the job's meta hash, decoded.
 type meta struct {
 	exists      bool
@@ -122,6 +128,7 @@ type meta struct {
 	outcomes    map[string]int64
 	loaderSeen  time.Time
 	created     time.Time
+	now         time.Time // Redis's clock when read: every time of a job is Redis's
 }
 
 // done reports whether every ID of the job has its final record.
@@ -129,11 +136,17 @@ func (m meta) done() bool { return m.loaded && m.final >= m.ids }
 
 // readMeta reads the meta hash.
 func (j *Job) readMeta(ctx context.Context) (meta, error) {
-	h, err := j.rdb.HGetAll(ctx, j.keys.meta).Result()
+	var all *redis.MapStringStringCmd
+	var now *redis.TimeCmd
+	_, err := j.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		all, now = p.HGetAll(ctx, j.keys.meta), p.Time(ctx)
+		return nil
+	})
 	if err != nil {
 		return meta{}, err
 	}
-	m := meta{exists: len(h) > 0, outcomes: map[string]int64{}}
+	h := all.Val()
+	m := meta{exists: len(h) > 0, outcomes: map[string]int64{}, now: now.Val()}
 	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
 	m.fingerprint, m.target = h["fp"], h["target"]
 	m.lines, m.ids, m.duplicates = num("lines"), num("ids"), num("dups")

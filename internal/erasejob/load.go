@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -49,9 +48,9 @@ func Target(baseURL, apiKey string) string {
 // createScript creates the job, or checks that the one there has the same
 // fingerprint and target; it changes nothing when they differ.
 //
-// KEYS: meta, ids. ARGV: fingerprint, target, group, now (ms).
+// KEYS: meta, ids. ARGV: fingerprint, target, group.
 // Returns {"created"|"exists"|"other-ids"|"other-target", detail}.
-var createScript = redis.NewScript(`
+var createScript = redis.NewScript(nowMS + `
 local fp = redis.call('HGET', KEYS[1], 'fp')
 if fp then
   if fp ~= ARGV[1] then return {'other-ids', fp} end
@@ -59,8 +58,8 @@ if fp then
   return {'exists', ''}
 end
 redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[3], '0', 'MKSTREAM')
-redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'target', ARGV[2], 'created', ARGV[4],
-  'lines', 0, 'ids', 0, 'dups', 0, 'final', 0, 'loaded', 0, 'loader_seen', ARGV[4])
+redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'target', ARGV[2], 'created', ms,
+  'lines', 0, 'ids', 0, 'dups', 0, 'final', 0, 'loaded', 0, 'loader_seen', ms)
 return {'created', ''}
 `)
 
@@ -70,17 +69,17 @@ return {'created', ''}
 // not at all, so a loader that dies leaves the job at a batch boundary,
 // and two loaders of the same input add each line once.
 //
-// KEYS: meta, ids, records. ARGV: fingerprint, last line of the batch, now
-// (ms), eof ("1" if the batch ends the input), then per line: line number,
-// ID, invalid record ("" for a valid ID).
+// KEYS: meta, ids, records. ARGV: fingerprint, last line of the batch, eof
+// ("1" if the batch ends the input), then per line: line number, ID,
+// invalid record ("" for a valid ID).
 // Returns {queued, duplicates, invalid}.
-var loadScript = redis.NewScript(`
+var loadScript = redis.NewScript(nowMS + `
 if redis.call('HGET', KEYS[1], 'fp') ~= ARGV[1] then
   return redis.error_reply('ERASEJOB the job changed during the load')
 end
 local done = tonumber(redis.call('HGET', KEYS[1], 'lines'))
 local queued, dups, invalid = 0, 0, 0
-for i = 5, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local line = tonumber(ARGV[i])
   if line > done then
     local id, rec = ARGV[i+1], ARGV[i+2]
@@ -103,8 +102,8 @@ if invalid > 0 then
   redis.call('HINCRBY', KEYS[1], 'n:invalid', invalid)
   redis.call('HINCRBY', KEYS[1], 'final', invalid)
 end
-if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'loaded', 1) end
-redis.call('HSET', KEYS[1], 'loader_seen', ARGV[3])
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'loaded', 1) end
+redis.call('HSET', KEYS[1], 'loader_seen', ms)
 return {queued, dups, invalid}
 `)
 
@@ -139,7 +138,7 @@ type LoadResult struct {
 // do not.
 func (j *Job) Create(ctx context.Context, fp, target string) (created bool, err error) {
 	res, err := createScript.Run(ctx, j.rdb, []string{j.keys.meta, j.keys.ids},
-		fp, target, group, time.Now().UnixMilli()).StringSlice()
+		fp, target, group).StringSlice()
 	if err != nil {
 		return false, fmt.Errorf("erasejob: create job %s: %w", j.name, err)
 	}
@@ -177,15 +176,15 @@ func (j *Job) Load(ctx context.Context, lines Lines, o LoadOptions) (LoadResult,
 	if batch <= 0 {
 		batch = 500
 	}
-	args := make([]any, 0, 4+3*batch)
+	args := make([]any, 0, 3*batch)
 	var last int64
 	flush := func(eof bool) error {
 		if len(args) == 0 && !eof {
 			return nil
 		}
-		head := []any{o.Fingerprint, last, time.Now().UnixMilli(), "0"}
+		head := []any{o.Fingerprint, last, "0"}
 		if eof {
-			head[3] = "1"
+			head[2] = "1"
 		}
 		n, err := loadScript.Run(ctx, j.rdb, []string{j.keys.meta, j.keys.ids, j.keys.records}, append(head, args...)...).Int64Slice()
 		if err != nil {

@@ -17,6 +17,9 @@ import (
 type Status struct {
 	// Name is the job's name.
 	Name string
+	// At is when the status was read, by Redis's clock, which every time
+	// of a job follows.
+	At time.Time
 	// Created is when the first loader created the job.
 	Created time.Time
 	// Loaded: the whole input is loaded. Lines is the last input line
@@ -64,7 +67,7 @@ func (j *Job) Status(ctx context.Context, recent time.Duration) (Status, error) 
 	if !m.exists {
 		return Status{}, fmt.Errorf("%w: %s", ErrNoJob, j.name)
 	}
-	s := Status{Name: j.name, Created: m.created, Loaded: m.loaded, Lines: m.lines, LoaderSeen: m.loaderSeen,
+	s := Status{Name: j.name, At: m.now, Created: m.created, Loaded: m.loaded, Lines: m.lines, LoaderSeen: m.loaderSeen,
 		IDs: m.ids, Duplicates: m.duplicates, Final: m.final, Outcomes: m.outcomes, Resent: m.resent}
 	p, err := j.rdb.XPending(ctx, j.keys.ids, group).Result()
 	if err != nil {
@@ -72,7 +75,7 @@ func (j *Job) Status(ctx context.Context, recent time.Duration) (Status, error) 
 	}
 	s.InFlight = p.Count
 	s.Waiting = max(0, s.IDs-s.Final-s.InFlight)
-	since := time.Now().Add(-recent)
+	since := m.now.Add(-recent)
 	seen, err := j.rdb.ZRangeByScoreWithScores(ctx, j.keys.workers, &redis.ZRangeBy{
 		Min: fmt.Sprint(since.UnixMilli()), Max: "+inf",
 	}).Result()
@@ -87,8 +90,9 @@ func (j *Job) Status(ctx context.Context, recent time.Duration) (Status, error) 
 	return s, nil
 }
 
-// Format writes the status for a person, as of now.
-func (s Status) Format(w io.Writer, now time.Time) error {
+// Format writes the status for a person.
+func (s Status) Format(w io.Writer) error {
+	now := s.At
 	var b strings.Builder
 	fmt.Fprintf(&b, "job %s: ", s.Name)
 	if s.Loaded {

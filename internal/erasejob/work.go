@@ -104,6 +104,14 @@ redis.call('XDEL', KEYS[2], ARGV[2])
 return wrote
 `)
 
+// seenScript records a worker's heartbeat, at Redis's time.
+//
+// KEYS: workers. ARGV: consumer.
+var seenScript = redis.NewScript(nowMS + `
+redis.call('ZADD', KEYS[1], ms, ARGV[1])
+return ms
+`)
+
 // keepScript resets the idle time of the entries that this consumer still
 // holds, so that no other worker takes over an ID that is merely slow. An
 // entry that another worker took over already is left to it.
@@ -247,9 +255,9 @@ func (w *worker) run(ctx context.Context) error {
 		if !m.exists {
 			return fmt.Errorf("%w: %s (deleted while it ran)", ErrNoJob, w.j.name)
 		}
-		if !m.loaded && time.Since(m.loaderSeen) > max(w.o.ClaimAfter, 10*time.Second) && w.held() == 0 {
+		if silent := m.now.Sub(m.loaderSeen); !m.loaded && silent > max(w.o.ClaimAfter, 10*time.Second) && w.held() == 0 {
 			return fmt.Errorf("%w: job %s is loaded up to line %d, and its loader was last seen %v ago; run the command with --file again to finish the load",
-				ErrLoadStalled, w.j.name, m.lines, time.Since(m.loaderSeen).Round(time.Second))
+				ErrLoadStalled, w.j.name, m.lines, silent.Round(time.Second))
 		}
 	}
 }
@@ -369,7 +377,7 @@ func (w *worker) heartbeat(ctx context.Context) {
 	defer t.Stop()
 	for {
 		bctx, cancel := context.WithTimeout(ctx, every)
-		w.j.rdb.ZAdd(bctx, w.j.keys.workers, redis.Z{Score: float64(time.Now().UnixMilli()), Member: w.o.Consumer})
+		seenScript.Run(bctx, w.j.rdb, []string{w.j.keys.workers}, w.o.Consumer)
 		w.mu.Lock()
 		args := make([]any, 0, 2+len(w.inFlight))
 		args = append(args, group, w.o.Consumer)
