@@ -7,20 +7,20 @@ PKGS    ?= ./...
 
 all: build
 
-## generate: regenerate gen/ and the root package's *.gen.go from api/openapi.yaml + api/overlay.yaml
+## generate: regenerate internal/wire and the root package's *.gen.go from api/openapi.yaml + api/overlay.yaml
 generate:
 	$(GO) generate ./...
 
 ## check-generated: regenerate and fail if anything (tracked or untracked) changed
 check-generated: generate
-	@status=$$(git status --porcelain -- gen api generate.go go.mod go.sum otel/go.mod otel/go.sum '*.gen.go' '*.gen_test.go'); \
+	@status=$$(git status --porcelain -- gen internal/wire api generate.go go.mod go.sum otel/go.mod otel/go.sum '*.gen.go' '*.gen_test.go'); \
 	if [ -n "$$status" ]; then \
 		echo "generated code is stale; run 'make generate' and commit:"; \
-		echo "$$status"; git --no-pager diff --stat -- gen '*.gen.go' '*.gen_test.go'; exit 1; \
+		echo "$$status"; git --no-pager diff --stat -- gen internal/wire '*.gen.go' '*.gen_test.go'; exit 1; \
 	fi
 
 ## api-listing: regenerate api/go-api.txt, the listing of every exported
-## identifier of the public packages (root, api, gen, pagecalltest, webhook;
+## identifier of the public packages (root, api, pagecalltest, webhook;
 ## not cmd/ or internal/), one declaration a line, as Go's api/*.txt. Run it
 ## after any change to the exported API (make generate included) and commit
 ## the file with the change: its diff is what reviewers read.
@@ -37,13 +37,13 @@ check-api:
 	fi
 
 ## api-diff: classify the change of the exported Go API since API_BASE (a
-## git revision, default HEAD) with apidiff, pinned: "Incompatible
+## git revision: the latest release tag v*, or HEAD while there is none) with apidiff, pinned: "Incompatible
 ## changes" means a new major version (minor while v0), "Compatible
 ## changes" alone a minor one, nothing a patch (README, Versioning).
 ## golang.org/x/exp has no release tags: the pseudo-version is the pin
 ## (cmd/specupdate runs the same one).
 APIDIFF  ?= $(GO) run golang.org/x/exp/cmd/apidiff@v0.0.0-20261113113407-e3970619a1a4
-API_BASE ?= HEAD
+API_BASE ?= $(or $(shell git describe --tags --abbrev=0 --match 'v*' 2>/dev/null),HEAD)
 MODULE   := github.com/pplink/pagecall-go
 api-diff:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
@@ -97,8 +97,8 @@ test-long:
 ## check-deps: the library must not link an OpenAPI library, kin-openapi or
 ## libopenapi (the mock and tools may)
 check-deps:
-	@if $(GO) list -deps . ./gen | grep -Eq 'getkin|pb33f'; then \
-		echo "the pagecall package links an OpenAPI library:"; $(GO) list -deps . ./gen | grep -E 'getkin|pb33f'; exit 1; \
+	@if $(GO) list -deps . ./internal/wire | grep -Eq 'getkin|pb33f'; then \
+		echo "the pagecall package links an OpenAPI library:"; $(GO) list -deps . ./internal/wire | grep -E 'getkin|pb33f'; exit 1; \
 	fi
 
 ## validate-spec: validate api/openapi.yaml (or SPEC) after api/overlay.yaml
@@ -118,7 +118,7 @@ actionlint:
 
 ## ci: everything .ci/run checks, in order of cost. release-check is not in
 ## it: see the target.
-ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test test-long fuzz-ci bench-smoke spec-history otel
+ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test test-long fuzz-ci bench-smoke spec-history otel consumer api-compat
 
 ## otel: the module github.com/pplink/pagecall-go/otel (package
 ## pagecallotel) has a go.mod of its own, which PKGS=./... does not cross
@@ -348,3 +348,34 @@ mutate:
 			2>&1 | tee $(MUTATE_OUT)/$$name.log; \
 		[ "$$(cat $(MUTATE_OUT)/$$name.rc)" = 0 ] || { echo "mutate: gremlins failed on $$p"; status=1; }; \
 	done; exit $$status
+
+## consumer: install the working tree's modules as a user does, from a
+## module proxy on disk at CONSUMER_VERSION (default: v1.0.0-rc.1 before
+## the first release tag, then the next patch's -rc.1), into a fresh module with no
+## replace, and run a call through pagecalltest with pagecallotel on
+## (scripts/consumer.sh). Fails when a nested module requires a version of
+## the root that no proxy has. Only the module proxy this machine uses is
+## reached, for what its module cache lacks.
+CONSUMER_VERSION ?=
+.PHONY: consumer api-compat vuln
+consumer:
+	GO='$(GO)' CONSUMER_VERSION='$(CONSUMER_VERSION)' bash scripts/consumer.sh
+
+## api-compat: for each module (the root, otel), the exported API against
+## the module's latest release tag (v* for the root, otel/v* for otel):
+## an incompatible change fails unless the module's major version changed
+## (or the release is a v0). A no-op, said plainly, while a module has no
+## release tag.
+api-compat:
+	GO='$(GO)' APIDIFF='$(APIDIFF)' bash scripts/apicompat.sh
+
+## vuln: govulncheck (pinned) on every module. Its database is reached over
+## the network: when it cannot be reached (as on this project's machines)
+## this says so and exits 0; it fails only on vulnerabilities found. Not in
+## make ci; the GitHub CI workflow runs it.
+## govulncheck is installed into TOOLS_DIR, not run with go run, whose
+## exit status would hide govulncheck's (3: vulnerabilities found).
+GOVULNCHECK_VERSION ?= v1.9.0
+vuln:
+	GOBIN=$(abspath $(TOOLS_DIR)) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	GOVULNCHECK='$(abspath $(TOOLS_DIR))/govulncheck' bash scripts/vuln.sh

@@ -64,7 +64,7 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 )
 
 const (
@@ -447,8 +447,8 @@ func BenchmarkDeleteUser(b *testing.B) {
 // the SDK gives a call whose context has none.
 func benchGenCall(tb testing.TB, hc *http.Client, base string, timeout time.Duration) benchCall {
 	auth := "Bearer " + benchAPIKey
-	g, err := gen.NewClientWithResponses(base+"/v1", gen.WithHTTPClient(hc),
-		gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
+	g, err := wire.NewClientWithResponses(base+"/v1", wire.WithHTTPClient(hc),
+		wire.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
 			req.Header.Set("Authorization", auth)
 			return nil
 		}))
@@ -796,7 +796,7 @@ func BenchmarkListRoomsSeq(b *testing.B) {
 			c := benchNewSDK(b, s.URL+"/v1")
 			defer c.loop.hc.CloseIdleConnections()
 			// The server lists as many rooms as the total parameter says.
-			c.api.ClientInterface.(*gen.Client).RequestEditors = []gen.RequestEditorFn{func(_ context.Context, req *http.Request) error {
+			c.api.ClientInterface.(*wire.Client).RequestEditors = []wire.RequestEditorFn{func(_ context.Context, req *http.Request) error {
 				q := req.URL.Query()
 				q.Set("total", strconv.Itoa(n))
 				req.URL.RawQuery = q.Encode()

@@ -7,10 +7,12 @@ package pagecall
 // not build them (check with `go list -deps .`).
 //
 // Five runs of the same generator on the same spec and overlay:
-//   - gen/config.yaml writes package gen: the models and the client;
+//   - gen/config.yaml writes internal/wire/wire.gen.go, package wire: the
+//     wire-level models and the HTTP client, internal so that callers reach
+//     the models only through this package's documented aliases;
 //   - gen/methods.yaml writes operations.gen.go in this package: one method
 //     per operation on *Client, an iterator per list operation, and aliases
-//     of gen's models, with the templates in gen/templates;
+//     of wire's models, with the templates in gen/templates;
 //   - gen/conformance.yaml writes operations.gen_test.go: the table of every
 //     operation's method that TestConformance runs against the mock;
 //   - gen/doc.yaml writes pagecall_doc.gen.go: the package documentation's

@@ -1,8 +1,14 @@
 package pagecall
 
 import (
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -10,7 +16,7 @@ import (
 
 // TestGeneratorConfigsAgree: the oapi-codegen runs (generate.go) must
 // see the same spec through the same overlay and name things the same way,
-// or operations.gen.go would call names package gen does not have. Only the
+// or operations.gen.go would call names package wire does not have. Only the
 // package, the output and the templates may differ.
 func TestGeneratorConfigsAgree(t *testing.T) {
 	load := func(path string) map[string]any {
@@ -35,6 +41,141 @@ func TestGeneratorConfigsAgree(t *testing.T) {
 	for _, path := range []string{"gen/methods.yaml", "gen/conformance.yaml", "gen/doc.yaml", "gen/cli.yaml"} {
 		if got := load(path); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s differs from gen/config.yaml beyond package, output, generate and templates:\n%v\nwant\n%v", path, got, want)
+		}
+	}
+}
+
+// forbiddenInDocs are words that must not reach a doc comment of this
+// package: names only the generator makes (a reader cannot find them in
+// the API's documentation, and wire, which declares them, is internal), and
+// the spec's prose marker for a deprecated field, which Go tools ignore.
+var forbiddenInDocs = []string{"JSONResponseBody", "JSONRequestBody", "HttpRequestDoer", "*[Deprecated]*"}
+
+// parseDir parses the non-test Go files of dir, with comments.
+func parseDir(t *testing.T, dir string) (*token.FileSet, []*ast.File) {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no Go files in %s", dir)
+	}
+	return fset, files
+}
+
+// docTexts returns what `go doc -all` shows of a package's comments: the
+// package doc and the doc of every exported declaration, with the doc and
+// line comment of every field of an exported struct, keyed by where it is.
+func docTexts(t *testing.T, dir, importPath string) map[string]string {
+	t.Helper()
+	fset, files := parseDir(t, dir)
+	p, err := doc.NewFromFiles(fset, files, importPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{"package": p.Doc}
+	values := func(vs []*doc.Value) {
+		for _, v := range vs {
+			out[strings.Join(v.Names, ",")] = v.Doc
+			for _, s := range v.Decl.Specs {
+				if vs, ok := s.(*ast.ValueSpec); ok {
+					out[vs.Names[0].Name+" (spec)"] = vs.Doc.Text() + vs.Comment.Text()
+				}
+			}
+		}
+	}
+	funcs := func(fs []*doc.Func) {
+		for _, f := range fs {
+			name := f.Name
+			if f.Recv != "" {
+				name = f.Recv + "." + f.Name
+			}
+			out[name] = f.Doc
+		}
+	}
+	values(p.Consts)
+	values(p.Vars)
+	funcs(p.Funcs)
+	for _, ty := range p.Types {
+		out[ty.Name] = ty.Doc
+		values(ty.Consts)
+		values(ty.Vars)
+		funcs(ty.Funcs)
+		funcs(ty.Methods)
+		for _, s := range ty.Decl.Specs {
+			st, ok := s.(*ast.TypeSpec).Type.(*ast.StructType)
+			if !ok {
+				continue
+			}
+			for _, f := range st.Fields.List {
+				for _, n := range f.Names {
+					out[ty.Name+"."+n.Name] = f.Doc.Text() + f.Comment.Text()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestDocsNameNoGeneratorTypes: the root's documentation, generated alias
+// docs included, says things in words, never with a generator-made name or
+// the spec's "*[Deprecated]*" marker.
+func TestDocsNameNoGeneratorTypes(t *testing.T) {
+	docs := docTexts(t, ".", "github.com/pplink/pagecall-go")
+	if _, ok := docs["Room"]; !ok {
+		t.Fatal("no doc for Room: the parse missed operations.gen.go")
+	}
+	for where, text := range docs {
+		for _, word := range forbiddenInDocs {
+			if strings.Contains(text, word) {
+				t.Errorf("doc of %s contains %q:\n%s", where, word, text)
+			}
+		}
+	}
+}
+
+// hasDeprecatedParagraph reports whether a doc comment has a paragraph
+// that starts with "Deprecated: ", the form gopls and staticcheck read.
+func hasDeprecatedParagraph(text string) bool {
+	for _, para := range strings.Split(text, "\n\n") {
+		if strings.HasPrefix(strings.TrimSpace(para), "Deprecated: ") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDeprecatedFieldsHaveDeprecatedParagraph: every field, constant or
+// type of the generated wire models whose doc speaks of deprecation says it
+// in a "Deprecated: " paragraph of its own, so that Go tools flag its use
+// through the root's aliases; the Room fields the spec marks deprecated
+// are among them.
+func TestDeprecatedFieldsHaveDeprecatedParagraph(t *testing.T) {
+	docs := docTexts(t, "internal/wire", "github.com/pplink/pagecall-go/internal/wire")
+	for _, f := range []string{"Room.CreatedUserID", "Room.IsTerminated", "Room.RoomTemplateID"} {
+		if !hasDeprecatedParagraph(docs[f]) {
+			t.Errorf("doc of %s has no Deprecated: paragraph:\n%s", f, docs[f])
+		}
+	}
+	for where, text := range docs {
+		if strings.Contains(text, "*[Deprecated]*") {
+			t.Errorf("doc of %s keeps the spec's *[Deprecated]* marker:\n%s", where, text)
+		}
+		if strings.Contains(strings.ToLower(text), "deprecated") && !hasDeprecatedParagraph(text) {
+			t.Errorf("doc of %s speaks of deprecation without a Deprecated: paragraph:\n%s", where, text)
 		}
 	}
 }

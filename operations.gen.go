@@ -9,45 +9,41 @@ import (
 	"context"
 	"iter"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 )
 
 // Values of EntityType.
 const (
-	EntityTypeImage = gen.EntityTypeImage // Image
+	EntityTypeImage = wire.EntityTypeImage // Image
 )
 
 // Values of MemberType.
 const (
-	MemberTypeGuest   = gen.MemberTypeGuest   // guest
-	MemberTypeHost    = gen.MemberTypeHost    // host
-	MemberTypeMonitor = gen.MemberTypeMonitor // monitor
+	MemberTypeGuest   = wire.MemberTypeGuest   // guest
+	MemberTypeHost    = wire.MemberTypeHost    // host
+	MemberTypeMonitor = wire.MemberTypeMonitor // monitor
 )
 
 // Values of RoomType.
 const (
-	RoomTypeOpen    = gen.RoomTypeOpen    // open
-	RoomTypePrivate = gen.RoomTypePrivate // private
-	RoomTypePublic  = gen.RoomTypePublic  // public
+	RoomTypeOpen    = wire.RoomTypeOpen    // open
+	RoomTypePrivate = wire.RoomTypePrivate // private
+	RoomTypePublic  = wire.RoomTypePublic  // public
 )
 
-// CreateMemberRequest is the API's CreateMemberRequest model, an alias of [gen.CreateMemberRequest].
+// CreateMemberRequest is the API's CreateMemberRequest model.
 //
 // Its fields:
 //   - Type MemberType ("type")
 //   - UserID string ("user_id", required): `user_id` of the user.
-type CreateMemberRequest = gen.CreateMemberRequest
+type CreateMemberRequest = wire.CreateMemberRequest
 
 // CreateRoomPagesRequest is the API's CreateRoomPagesRequest model: The pages that CreateRoomPages adds to a room, in order.
 //
-// It is an alias of [gen.CreateRoomPagesRequest].
-//
 // It is a list of [Page].
-type CreateRoomPagesRequest = gen.CreateRoomPagesRequest
+type CreateRoomPagesRequest = wire.CreateRoomPagesRequest
 
 // CreateRoomRequest is the API's CreateRoomRequest model: Request format to create a new room
-//
-// It is an alias of [gen.CreateRoomRequest].
 //
 // Its fields:
 //   - MaxMeetingSeconds *int ("max_meeting_seconds"): Determines the maximum meeting time in seconds. Once this time has elapsed, the meeting room will be automatically terminated. The 'meeting time' refers to the duration during which two or more participants are connected. If a `max_meeting_seconds` is set, the timer UI will display the remaining meeting time, rather than the elapsed time.
@@ -56,124 +52,112 @@ type CreateRoomPagesRequest = gen.CreateRoomPagesRequest
 //   - Record *bool ("record"): All meeting will be recorded
 //   - Type RoomType ("type", required)
 //   - Webhook *Webhook ("webhook")
-type CreateRoomRequest = gen.CreateRoomRequest
+type CreateRoomRequest = wire.CreateRoomRequest
 
-// Webhook is the object at CreateRoomRequest.webhook in the API, an alias of [gen.Webhook].
+// Webhook is the webhook part of the API's CreateRoomRequest model.
 //
 // Its fields:
 //   - Headers map[string]string ("headers"): Headers to include when sending the webhook, which can be useful when authentication is required.
 //   - URL string ("url", required): an URL to which the Pagecall server will send the webhook
-type Webhook = gen.Webhook
+type Webhook = wire.Webhook
 
-// CreateUserRequest is the API's CreateUserRequest model, an alias of [gen.CreateUserRequest].
+// CreateUserRequest is the API's CreateUserRequest model.
 //
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
 //   - Name string ("name"): Name of the user.
 //   - ProfileURL string ("profile_url"): Profile image of the user
 //   - UserID string ("user_id", required): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
-type CreateUserRequest = gen.CreateUserRequest
+type CreateUserRequest = wire.CreateUserRequest
 
-// Entity is the API's Entity model, an alias of [gen.Entity].
+// Entity is the API's Entity model.
 //
 // Its fields:
 //   - Fixed *bool ("fixed"): If true, entity is created in a locked state
 //   - Src string ("src"): Source url (required for Image)
 //   - Type EntityType ("type", required)
-type Entity = gen.Entity
+type Entity = wire.Entity
 
 // EntityType is the API's EntityType model: Type of entity in a page. Currently, manipulation through the API is only allowed for Image entities.
 // - Image: Image
 //
-// It is an alias of [gen.EntityType].
-//
 // Its values are the constants:
 //   - [EntityTypeImage]: "Image"
-type EntityType = gen.EntityType
+type EntityType = wire.EntityType
 
-// Member is the API's Member model, an alias of [gen.Member].
+// Member is the API's Member model.
 //
 // Its fields:
 //   - ID string ("id", required): generated member id
 //   - RoomID string ("room_id", required): ID of the room
 //   - Type MemberType ("type", required)
 //   - UserID string ("user_id", required): `user_id` of the user.
-type Member = gen.Member
+type Member = wire.Member
 
 // MemberType is the API's MemberType model: Type of user in this room
 // - guest: The user is guest.
 // - host: The user is host. This user has administrator privileges.
 // - monitor: The user is observer. Can watch the meeting, but can not join.
 //
-// It is an alias of [gen.MemberType].
-//
 // Its values are the constants:
 //   - [MemberTypeGuest]: "guest"
 //   - [MemberTypeHost]: "host"
 //   - [MemberTypeMonitor]: "monitor"
-type MemberType = gen.MemberType
+type MemberType = wire.MemberType
 
-// Page is the API's Page model, an alias of [gen.Page].
+// Page is the API's Page model.
 //
 // Its fields:
 //   - Entities []Entity ("entities")
 //   - Index *int ("index")
 //   - Size *PageSize ("size")
-type Page = gen.Page
+type Page = wire.Page
 
-// PageSize is the object at Page.size in the API: Size of a page
-//
-// It is an alias of [gen.PageSize].
+// PageSize is the size part of the API's Page model: Size of a page
 //
 // Its fields:
 //   - Height int ("height", required)
 //   - Width int ("width", required)
-type PageSize = gen.PageSize
+type PageSize = wire.PageSize
 
 // Paging is the API's Paging model: Details of pagination used for current responses.
-//
-// It is an alias of [gen.Paging].
 //
 // Its fields:
 //   - Limit int ("limit", required)
 //   - Offset int ("offset", required)
 //   - Total int ("total", required)
-type Paging = gen.Paging
+type Paging = wire.Paging
 
 // Room is the API's Room model: Information about room
-//
-// It is an alias of [gen.Room].
 //
 // Its fields:
 //   - ApplicationID string ("application_id"): ID of the workspace
 //   - CreatedAt time.Time ("created_at"): The room is created at specified time format
-//   - CreatedUserID string ("created_user_id"): *[Deprecated]* ID of the user who create this room
+//   - CreatedUserID string ("created_user_id"): ID of the user who created this room. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
 //   - ID string ("id", required): ID of the room
-//   - IsEphemeral *bool ("is_ephemeral"): *[Deprecated]* Whether this room is for temporary or not. If true and all the members of this room leave, the room will be closed
-//   - IsRecurring *bool ("is_recurring"): *[Deprecated]* Whether this meeting occurs regularly or not. If true, it will be reopened according to a predefined schedule.
-//   - IsTerminated *bool ("is_terminated"): *[Deprecated]* **Use `terminated_at` instead.** Whether this room is terminated or not. If true, not available to join the room
-//   - LastThumbnailUpdatedAt time.Time ("last_thumbnail_updated_at"): *[Deprecated]* Last update time of generated thumbnail
+//   - IsEphemeral *bool ("is_ephemeral"): Whether this room is temporary. If true and all its members leave, the room is closed. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
+//   - IsRecurring *bool ("is_recurring"): Whether this meeting occurs regularly. If true, it is reopened on a predefined schedule. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
+//   - IsTerminated *bool ("is_terminated"): Whether this room is terminated. If true, the room cannot be joined. (deprecated: Use TerminatedAt instead.)
+//   - LastThumbnailUpdatedAt time.Time ("last_thumbnail_updated_at"): Last update time of the generated thumbnail. (deprecated: Pagecall's API reference marks it deprecated and names no replacement.)
 //   - Layout string ("layout"): How the room looks
 //   - MeetingTime *int ("meeting_time"): Total meeting time in seconds
 //   - Name string ("name", required): Human readable name of the room
 //   - Record *bool ("record"): Whether this room is recorded or not.
-//   - RoomTemplateID string ("room_template_id"): *[Deprecated]* **Use `layout` instead.** ID of the room template used by this room
+//   - RoomTemplateID string ("room_template_id"): ID of the room template used by this room. (deprecated: Use Layout instead.)
 //   - StartedAt time.Time ("started_at"): The meeting is started at specified time format
 //   - TerminatedAt time.Time ("terminated_at"): The room is terminated at specified time format
 //   - ThumbnailURL string ("thumbnail_url"): Generated thumbnail for this room
 //   - Type RoomType ("type", required)
 //   - UpdatedAt time.Time ("updated_at"): The room settings are changed at specified time format
-type Room = gen.Room
+type Room = wire.Room
 
 // RoomMember is the API's RoomMember model: Information about the member joined the room
-//
-// It is an alias of [gen.RoomMember].
 //
 // Its fields:
 //   - Name string ("name"): Display name of the user in the meeting room
 //   - Type MemberType ("type", required)
 //   - UserID string ("user_id", required): `user_id` of the user in application (workspace) scope
-type RoomMember = gen.RoomMember
+type RoomMember = wire.RoomMember
 
 // RoomType is the API's RoomType model: Room can have three different type
 //
@@ -181,23 +165,19 @@ type RoomMember = gen.RoomMember
 // * `public`  - any member who haved joined in same worksapce can join and replay the meet.
 // * `private` - only invited workspace user can join and replay the meet.
 //
-// It is an alias of [gen.RoomType].
-//
 // Its values are the constants:
 //   - [RoomTypeOpen]: "open"
 //   - [RoomTypePrivate]: "private"
 //   - [RoomTypePublic]: "public"
-type RoomType = gen.RoomType
+type RoomType = wire.RoomType
 
 // SendRoomMessageRequest is the API's SendRoomMessageRequest model: The message that SendRoomMessage sends to the live sessions of a room.
 //
-// It is an alias of [gen.SendRoomMessageRequest].
-//
 // Its fields:
 //   - Message string ("message", required)
-type SendRoomMessageRequest = gen.SendRoomMessageRequest
+type SendRoomMessageRequest = wire.SendRoomMessageRequest
 
-// Session is the API's Session model, an alias of [gen.Session].
+// Session is the API's Session model.
 //
 // Its fields:
 //   - ConnectedAt string ("connected_at"): Datetime when the session was established
@@ -205,34 +185,32 @@ type SendRoomMessageRequest = gen.SendRoomMessageRequest
 //   - ID string ("id", required): ID of the session
 //   - MemberID string ("member_id", required): ID for the member associated with the session
 //   - UserID string ("user_id"): ID for the user associated with the session. It can be empty if the session represents an anonymous user.
-type Session = gen.Session
+type Session = wire.Session
 
-// UpdateMemberRequest is the API's UpdateMemberRequest model, an alias of [gen.UpdateMemberRequest].
+// UpdateMemberRequest is the API's UpdateMemberRequest model.
 //
 // Its fields:
 //   - IsBlocked *bool ("is_blocked"): Kick the user from the room immediately, Works only on private type meeting room.
 //   - Name string ("name"): Change display name in meeting room
 //   - Type MemberType ("type")
-type UpdateMemberRequest = gen.UpdateMemberRequest
+type UpdateMemberRequest = wire.UpdateMemberRequest
 
 // UpdateRoomRequest is the API's UpdateRoomRequest model: Request format to update setting of exisiting room
-//
-// It is an alias of [gen.UpdateRoomRequest].
 //
 // Its fields:
 //   - IsTerminated *bool ("is_terminated"): Set true to close this room
 //   - Name string ("name"): Set this to chagne current room name
-type UpdateRoomRequest = gen.UpdateRoomRequest
+type UpdateRoomRequest = wire.UpdateRoomRequest
 
-// UpdateUserRequest is the API's UpdateUserRequest model, an alias of [gen.UpdateUserRequest].
+// UpdateUserRequest is the API's UpdateUserRequest model.
 //
 // Its fields:
 //   - DefaultMemberType MemberType ("default_member_type")
 //   - Name string ("name"): Name of the user.
 //   - ProfileURL string ("profile_url"): Profile image of the user
-type UpdateUserRequest = gen.UpdateUserRequest
+type UpdateUserRequest = wire.UpdateUserRequest
 
-// User is the API's User model, an alias of [gen.User].
+// User is the API's User model.
 //
 // Its fields:
 //   - AccessToken string ("access_token"): Access token to authenticate as the user.
@@ -242,36 +220,36 @@ type UpdateUserRequest = gen.UpdateUserRequest
 //   - ProfileURL string ("profile_url"): Profile image of the user
 //   - UpdatedAt time.Time ("updated_at"): Last modified time of the user
 //   - UserID string ("user_id"): ID of the user. Will override exisiting user if the specified ID already being used. Please note that `id` field is only used internally.
-type User = gen.User
+type User = wire.User
 
-// ListRoomsParams is an alias of [gen.ListRoomsParams], the query parameters of [Client.ListRooms].
+// ListRoomsParams holds the query parameters of [Client.ListRooms].
 // Its fields:
 //   - Offset *int ("offset")
 //   - Limit *int ("limit")
 //   - Name *string ("name")
 //   - Layout *string ("layout")
 //   - IsTerminated *bool ("is_terminated")
-type ListRoomsParams = gen.ListRoomsParams
+type ListRoomsParams = wire.ListRoomsParams
 
-// CreatedPage is the object at CreateRoomPages200JSONResponseBody.pages in the API, an alias of [gen.CreatedPage].
+// CreatedPage is the pages part of the answer of [Client.CreateRoomPages].
 //
 // Its fields:
 //   - Entities []Entity ("entities")
 //   - ID string ("id")
 //
 // [Client.CreateRoomPages] uses it.
-type CreatedPage = gen.CreatedPage
+type CreatedPage = wire.CreatedPage
 
-// ListRoomSessionsParams is an alias of [gen.ListRoomSessionsParams], the query parameters of [Client.ListRoomSessions].
+// ListRoomSessionsParams holds the query parameters of [Client.ListRoomSessions].
 // Its fields:
 //   - UserID *string ("user_id")
 //   - IsConnecting *bool ("is_connecting")
-type ListRoomSessionsParams = gen.ListRoomSessionsParams
+type ListRoomSessionsParams = wire.ListRoomSessionsParams
 
-// ListUsersParams is an alias of [gen.ListUsersParams], the query parameters of [Client.ListUsers].
+// ListUsersParams holds the query parameters of [Client.ListUsers].
 // Its fields:
 //   - EmailSearchQuery *string ("email_search_query")
-type ListUsersParams = gen.ListUsersParams
+type ListUsersParams = wire.ListUsersParams
 
 // opListRooms describes GET /rooms for the request loop.
 var opListRooms = operation{
@@ -294,7 +272,7 @@ func (c *Client) ListRooms(ctx context.Context, params *ListRoomsParams, opts ..
 		defer cancel()
 	}
 	hr, err := c.api.ListRooms(ctx, params)
-	resp, err := parse(c, cl, &opListRooms, hr, err, gen.ParseListRoomsResponse)
+	resp, err := parse(c, cl, &opListRooms, hr, err, wire.ParseListRoomsResponse)
 	if err != nil {
 		return nil, nil, c.named(&opListRooms, err)
 	}
@@ -362,7 +340,7 @@ func (c *Client) CreateRoom(ctx context.Context, body CreateRoomRequest, opts ..
 		defer cancel()
 	}
 	hr, err := c.api.CreateRoom(ctx, body)
-	resp, err := parse(c, cl, &opCreateRoom, hr, err, gen.ParseCreateRoomResponse)
+	resp, err := parse(c, cl, &opCreateRoom, hr, err, wire.ParseCreateRoomResponse)
 	if err != nil {
 		return nil, c.named(&opCreateRoom, err)
 	}
@@ -395,7 +373,7 @@ func (c *Client) DeleteRoom(ctx context.Context, roomID string, opts ...CallOpti
 		defer cancel()
 	}
 	hr, err := c.api.DeleteRoom(ctx, roomID)
-	resp, err := parse(c, cl, &opDeleteRoom, hr, err, gen.ParseDeleteRoomResponse)
+	resp, err := parse(c, cl, &opDeleteRoom, hr, err, wire.ParseDeleteRoomResponse)
 	if err != nil {
 		return nil, c.named(&opDeleteRoom, err, roomID)
 	}
@@ -428,7 +406,7 @@ func (c *Client) GetRoom(ctx context.Context, roomID string, opts ...CallOption)
 		defer cancel()
 	}
 	hr, err := c.api.GetRoom(ctx, roomID)
-	resp, err := parse(c, cl, &opGetRoom, hr, err, gen.ParseGetRoomResponse)
+	resp, err := parse(c, cl, &opGetRoom, hr, err, wire.ParseGetRoomResponse)
 	if err != nil {
 		return nil, c.named(&opGetRoom, err, roomID)
 	}
@@ -461,7 +439,7 @@ func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomR
 		defer cancel()
 	}
 	hr, err := c.api.UpdateRoom(ctx, roomID, body)
-	resp, err := parse(c, cl, &opUpdateRoom, hr, err, gen.ParseUpdateRoomResponse)
+	resp, err := parse(c, cl, &opUpdateRoom, hr, err, wire.ParseUpdateRoomResponse)
 	if err != nil {
 		return nil, c.named(&opUpdateRoom, err, roomID)
 	}
@@ -494,7 +472,7 @@ func (c *Client) ListMembers(ctx context.Context, roomID string, opts ...CallOpt
 		defer cancel()
 	}
 	hr, err := c.api.ListMembers(ctx, roomID)
-	resp, err := parse(c, cl, &opListMembers, hr, err, gen.ParseListMembersResponse)
+	resp, err := parse(c, cl, &opListMembers, hr, err, wire.ParseListMembersResponse)
 	if err != nil {
 		return nil, nil, c.named(&opListMembers, err, roomID)
 	}
@@ -546,7 +524,7 @@ func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMem
 		defer cancel()
 	}
 	hr, err := c.api.CreateMember(ctx, roomID, body)
-	resp, err := parse(c, cl, &opCreateMember, hr, err, gen.ParseCreateMemberResponse)
+	resp, err := parse(c, cl, &opCreateMember, hr, err, wire.ParseCreateMemberResponse)
 	if err != nil {
 		return nil, c.named(&opCreateMember, err, roomID)
 	}
@@ -579,7 +557,7 @@ func (c *Client) GetMember(ctx context.Context, roomID string, memberID string, 
 		defer cancel()
 	}
 	hr, err := c.api.GetMember(ctx, roomID, memberID)
-	resp, err := parse(c, cl, &opGetMember, hr, err, gen.ParseGetMemberResponse)
+	resp, err := parse(c, cl, &opGetMember, hr, err, wire.ParseGetMemberResponse)
 	if err != nil {
 		return nil, c.named(&opGetMember, err, roomID, memberID)
 	}
@@ -612,7 +590,7 @@ func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID strin
 		defer cancel()
 	}
 	hr, err := c.api.UpdateMember(ctx, roomID, memberID, body)
-	resp, err := parse(c, cl, &opUpdateMember, hr, err, gen.ParseUpdateMemberResponse)
+	resp, err := parse(c, cl, &opUpdateMember, hr, err, wire.ParseUpdateMemberResponse)
 	if err != nil {
 		return nil, c.named(&opUpdateMember, err, roomID, memberID)
 	}
@@ -645,7 +623,7 @@ func (c *Client) SendRoomMessage(ctx context.Context, roomID string, body SendRo
 		defer cancel()
 	}
 	hr, err := c.api.SendRoomMessage(ctx, roomID, body)
-	resp, err := parse(c, cl, &opSendRoomMessage, hr, err, gen.ParseSendRoomMessageResponse)
+	resp, err := parse(c, cl, &opSendRoomMessage, hr, err, wire.ParseSendRoomMessageResponse)
 	if err != nil {
 		return *new(string), c.named(&opSendRoomMessage, err, roomID)
 	}
@@ -678,7 +656,7 @@ func (c *Client) CreateRoomPages(ctx context.Context, roomID string, body Create
 		defer cancel()
 	}
 	hr, err := c.api.CreateRoomPages(ctx, roomID, body)
-	resp, err := parse(c, cl, &opCreateRoomPages, hr, err, gen.ParseCreateRoomPagesResponse)
+	resp, err := parse(c, cl, &opCreateRoomPages, hr, err, wire.ParseCreateRoomPagesResponse)
 	if err != nil {
 		return nil, c.named(&opCreateRoomPages, err, roomID)
 	}
@@ -711,7 +689,7 @@ func (c *Client) ListRoomSessions(ctx context.Context, roomID string, params *Li
 		defer cancel()
 	}
 	hr, err := c.api.ListRoomSessions(ctx, roomID, params)
-	resp, err := parse(c, cl, &opListRoomSessions, hr, err, gen.ParseListRoomSessionsResponse)
+	resp, err := parse(c, cl, &opListRoomSessions, hr, err, wire.ParseListRoomSessionsResponse)
 	if err != nil {
 		return nil, c.named(&opListRoomSessions, err, roomID)
 	}
@@ -761,7 +739,7 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, opts ..
 		defer cancel()
 	}
 	hr, err := c.api.ListUsers(ctx, params)
-	resp, err := parse(c, cl, &opListUsers, hr, err, gen.ParseListUsersResponse)
+	resp, err := parse(c, cl, &opListUsers, hr, err, wire.ParseListUsersResponse)
 	if err != nil {
 		return nil, nil, c.named(&opListUsers, err)
 	}
@@ -814,7 +792,7 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserRequest, opts ..
 		defer cancel()
 	}
 	hr, err := c.api.CreateUser(ctx, body)
-	resp, err := parse(c, cl, &opCreateUser, hr, err, gen.ParseCreateUserResponse)
+	resp, err := parse(c, cl, &opCreateUser, hr, err, wire.ParseCreateUserResponse)
 	if err != nil {
 		return nil, c.named(&opCreateUser, err)
 	}
@@ -847,7 +825,7 @@ func (c *Client) DeleteUser(ctx context.Context, userID string, opts ...CallOpti
 		defer cancel()
 	}
 	hr, err := c.api.DeleteUser(ctx, userID)
-	resp, err := parse(c, cl, &opDeleteUser, hr, err, gen.ParseDeleteUserResponse)
+	resp, err := parse(c, cl, &opDeleteUser, hr, err, wire.ParseDeleteUserResponse)
 	if err != nil {
 		return nil, c.named(&opDeleteUser, err, userID)
 	}
@@ -880,7 +858,7 @@ func (c *Client) GetUser(ctx context.Context, userID string, opts ...CallOption)
 		defer cancel()
 	}
 	hr, err := c.api.GetUser(ctx, userID)
-	resp, err := parse(c, cl, &opGetUser, hr, err, gen.ParseGetUserResponse)
+	resp, err := parse(c, cl, &opGetUser, hr, err, wire.ParseGetUserResponse)
 	if err != nil {
 		return nil, c.named(&opGetUser, err, userID)
 	}
@@ -913,7 +891,7 @@ func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserR
 		defer cancel()
 	}
 	hr, err := c.api.UpdateUser(ctx, userID, body)
-	resp, err := parse(c, cl, &opUpdateUser, hr, err, gen.ParseUpdateUserResponse)
+	resp, err := parse(c, cl, &opUpdateUser, hr, err, wire.ParseUpdateUserResponse)
 	if err != nil {
 		return nil, c.named(&opUpdateUser, err, userID)
 	}

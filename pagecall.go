@@ -1,7 +1,7 @@
 // Package pagecall is a Go client for the Pagecall REST API.
 //
 // It is a thin layer over a client generated from Pagecall's OpenAPI
-// document (package gen). The layer adds, at the HTTP level and so for
+// document (package internal/wire). The layer adds, at the HTTP level and so for
 // every operation the document has now or later: API-key injection, a
 // retry policy with a client-wide retry budget, typed errors, timeouts,
 // response size limits and input safety.
@@ -36,7 +36,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/time/rate"
 )
@@ -55,7 +55,7 @@ const (
 
 // Client calls the Pagecall API. Create it with NewClient.
 type Client struct {
-	api  *gen.ClientWithResponses
+	api  *wire.ClientWithResponses
 	loop *requestLoop
 }
 
@@ -255,7 +255,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	hc.CheckRedirect = loop.checkRedirect(hc.CheckRedirect)
 	loop.hc = hc
 
-	api, err := gen.NewClientWithResponses(base.String(), gen.WithHTTPClient(loop))
+	api, err := wire.NewClientWithResponses(base.String(), wire.WithHTTPClient(loop))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidBaseURL, err)
 	}
@@ -266,7 +266,7 @@ func NewClient(opts ...Option) (*Client, error) {
 // requests go through the same auth, retry policy, budget, timeouts and
 // limits as DeleteUser, and every non-2xx answer is a *APIError. Pass its
 // results through Check to get the same handling as DeleteUser.
-func (c *Client) API() *gen.ClientWithResponses { return c.api }
+func (c *Client) API() *wire.ClientWithResponses { return c.api }
 
 // RetryBudget returns the tokens left in the client's retry budget, from 0
 // to RetryPolicy.BudgetCapacity (400 by default; always the capacity when

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 )
 
 const (
@@ -108,7 +108,7 @@ func TestDeleteUser(t *testing.T) {
 	if gotMethod != http.MethodDelete || gotPath != "/v1/users/"+testUserID {
 		t.Errorf("server got %s %s, want DELETE /v1/users/%s", gotMethod, gotPath, testUserID)
 	}
-	if u.UserID != testUserID || u.Name != "scotty" || u.DefaultMemberType != gen.MemberTypeGuest {
+	if u.UserID != testUserID || u.Name != "scotty" || u.DefaultMemberType != wire.MemberTypeGuest {
 		t.Errorf("user = %+v", u)
 	}
 	if want := time.Date(2023, 1, 1, 1, 0, 0, 0, time.UTC); !u.CreatedAt.Equal(want) {
@@ -852,7 +852,7 @@ func TestCheckMapsResponsesFromAnyClient(t *testing.T) {
 	})
 	// A bare generated client: no request loop, non-2xx come back as
 	// responses.
-	raw, err := gen.NewClientWithResponses(ts.base())
+	raw, err := wire.NewClientWithResponses(ts.base())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -864,7 +864,7 @@ func TestCheckMapsResponsesFromAnyClient(t *testing.T) {
 	if apiErr.StatusCode != 400 || apiErr.Message != "no such user" || apiErr.Method != "DELETE" || apiErr.Path != "/v1/users/ghost" {
 		t.Errorf("APIError = %+v", apiErr)
 	}
-	if _, err := Check[*gen.DeleteUserResponse](nil, nil); err == nil {
+	if _, err := Check[*wire.DeleteUserResponse](nil, nil); err == nil {
 		t.Error("Check(nil, nil) = nil error")
 	}
 }

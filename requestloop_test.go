@@ -17,7 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pplink/pagecall-go/gen"
+	"github.com/pplink/pagecall-go/internal/wire"
 )
 
 // relAttempt is what a server saw of one attempt.
@@ -34,13 +34,13 @@ func TestAuthOnEveryAttemptWithBody(t *testing.T) {
 		name   string
 		status int
 		fails  int
-		call   func(ctx context.Context, api *gen.ClientWithResponses) error
+		call   func(ctx context.Context, api *wire.ClientWithResponses) error
 	}{
-		{"PUT UpdateUser after two 503s", http.StatusServiceUnavailable, 2, func(ctx context.Context, api *gen.ClientWithResponses) error {
+		{"PUT UpdateUser after two 503s", http.StatusServiceUnavailable, 2, func(ctx context.Context, api *wire.ClientWithResponses) error {
 			_, err := api.UpdateUserWithBodyWithResponse(ctx, "u1", "application/json", strings.NewReader(body))
 			return err
 		}},
-		{"POST CreateRoom after a 429", http.StatusTooManyRequests, 1, func(ctx context.Context, api *gen.ClientWithResponses) error {
+		{"POST CreateRoom after a 429", http.StatusTooManyRequests, 1, func(ctx context.Context, api *wire.ClientWithResponses) error {
 			_, err := api.CreateRoomWithBodyWithResponse(ctx, "application/json", strings.NewReader(body))
 			return err
 		}},

@@ -5,7 +5,7 @@ go 1.26.0
 replace github.com/pplink/pagecall-go => ../
 
 require (
-	github.com/pplink/pagecall-go v0.0.0-00010101000000-000000000000
+	github.com/pplink/pagecall-go v1.0.0-rc.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/metric v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0

@@ -35,8 +35,9 @@ import (
 const (
 	specFile    = "api/openapi.yaml"
 	overlayFile = "api/overlay.yaml"
-	genDir      = "gen"
-	genFile     = "gen/pagecall.gen.go"
+	genDir      = "gen"                       // generator configs and templates
+	wireDir     = "internal/wire"             // the generated models and client
+	genFile     = "internal/wire/wire.gen.go" // written by gen/config.yaml
 )
 
 func main() {

@@ -57,11 +57,11 @@ var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 // overlaid by oapi-codegen's own loader, the client is generated in memory
 // by its codegen package, and the operations are named by that package's
 // OperationDefinitions, so the names are the generated code's by
-// construction (TestInventoryMatchesGen checks them against gen/).
+// construction (TestInventoryMatchesGen checks them against internal/wire).
 //
 // codegen keeps its options in package state that Generate sets, so
 // inventory must not run concurrently with itself. It also returns the
-// generated source, which is what go generate writes to gen/.
+// generated source, which is what go generate writes to internal/wire.
 func inventory(root, specPath string) ([]operation, string, error) {
 	data, err := os.ReadFile(filepath.Join(root, genConfig))
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 var moduleRoot = filepath.Join("..", "..")
 
 // TestInventoryMatchesGen checks that inventory generates exactly what go
-// generate committed to gen/, and that each operation's GoName is the name
+// generate committed to internal/wire, and that each operation's GoName is the name
 // of its generated methods there.
 func TestInventoryMatchesGen(t *testing.T) {
 	t.Parallel()
@@ -58,7 +58,7 @@ func TestInventoryMatchesGen(t *testing.T) {
 	for _, o := range ops {
 		for _, m := range []string{"Client." + o.GoName, "ClientWithResponses." + o.GoName + "WithResponse"} {
 			if !methods[m] {
-				t.Errorf("%s %s (operationId %s): GoName %s, but gen/ has no method %s", o.Method, o.Path, o.ID, o.GoName, m)
+				t.Errorf("%s %s (operationId %s): GoName %s, but %s has no method %s", o.Method, o.Path, o.ID, o.GoName, genFile, m)
 			}
 		}
 		if _, ok := o.goAPI["(*ClientWithResponses)."+o.GoName+"WithResponse"]; !ok {

@@ -172,7 +172,7 @@ func TestOverlayFixesEveryPublishedVersion(t *testing.T) {
 
 func TestCheckGenerated(t *testing.T) {
 	t.Parallel()
-	const good = "package gen\ntype User struct{ Name string }\ntype DeleteUserResponse struct {\n\tBody []byte\n\tJSON200 *struct {\n\t\tUser User `json:\"user\"`\n\t}\n}\n"
+	const good = "package wire\ntype User struct{ Name string }\ntype DeleteUserResponse struct {\n\tBody []byte\n\tJSON200 *struct {\n\t\tUser User `json:\"user\"`\n\t}\n}\n"
 	tests := []struct {
 		name, src, want string
 	}{
@@ -193,7 +193,7 @@ func TestCheckGenerated(t *testing.T) {
 		})
 	}
 	if err := checkGenerated(context.Background(), filepath.Join("..", ".."), io.Discard); err != nil {
-		t.Errorf("the committed gen/: %v", err)
+		t.Errorf("the committed %s: %v", genFile, err)
 	}
 }
 
@@ -221,8 +221,9 @@ func TestApplySpecRestoresOnFailure(t *testing.T) {
 	t.Parallel()
 	failing := step{"failing check", func(context.Context, string, io.Writer) error { return errors.New("boom") }}
 	generateGarbage := step{"generate", func(_ context.Context, root string, _ io.Writer) error {
-		writeFile(t, root, genFile, "package gen // regenerated")
+		writeFile(t, root, genFile, "package wire // regenerated")
 		writeFile(t, root, "gen/extra.go", "package gen")
+		writeFile(t, root, "internal/wire/extra.go", "package wire")
 		writeFile(t, root, "operations.gen.go", "package pagecall // regenerated")
 		writeFile(t, root, "cmd/pagecall/operations.gen.go", "package main // regenerated")
 		return os.Remove(filepath.Join(root, "gen", "doc.go"))
@@ -241,7 +242,7 @@ func TestApplySpecRestoresOnFailure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
 			writeFile(t, root, specFile, "old spec")
-			writeFile(t, root, genFile, "package gen // old")
+			writeFile(t, root, genFile, "package wire // old")
 			writeFile(t, root, "gen/doc.go", "package gen")
 			writeFile(t, root, "gen/config.yaml", "package: gen")
 			if err := os.Chmod(filepath.Join(root, "gen", "config.yaml"), 0o600); err != nil {

@@ -83,12 +83,12 @@ func goCmd(args ...string) func(context.Context, string, io.Writer) error {
 // written against: a type User, and DeleteUserResponse.JSON200 of type
 // *struct{ User User ... } (a value, so the overlay's `required: [user]`
 // took effect). It also checks that no "#DEPRECATED#" placeholder made it
-// into gen/.
+// into internal/wire.
 func checkGenerated(_ context.Context, root string, _ io.Writer) error {
 	fail := func(format string, args ...any) error {
 		return &stepError{"generated code contract", nil, fmt.Errorf(format, args...)}
 	}
-	files, err := filepath.Glob(filepath.Join(root, genDir, "*.go"))
+	files, err := filepath.Glob(filepath.Join(root, wireDir, "*.go"))
 	if err != nil {
 		return err
 	}

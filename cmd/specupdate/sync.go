@@ -137,7 +137,7 @@ func syncReport(cur, next []byte, o syncOptions, res *updateResult, err error, l
 	case res.Checks == "":
 		b.WriteString("Not run: the update stopped before replacing the document.\n")
 	case err != nil:
-		fmt.Fprintf(&b, "**Failed**; %s and %s/ were restored.\n\n```text\n%s\n```\n", specFile, genDir, strings.TrimRight(res.Checks, "\n"))
+		fmt.Fprintf(&b, "**Failed**; %s, %s/ and %s/ were restored.\n\n```text\n%s\n```\n", specFile, genDir, wireDir, strings.TrimRight(res.Checks, "\n"))
 	default:
 		fmt.Fprintf(&b, "Passed.\n\n```text\n%s\n```\n", strings.TrimRight(res.Checks, "\n"))
 	}

@@ -90,7 +90,7 @@ func TestSync19To20(t *testing.T) {
 	}
 	t.Logf("report:\n%s", body)
 
-	// The changed tree: version 20, and gen/ as go generate makes it.
+	// The changed tree: version 20, and internal/wire as go generate makes it.
 	want, _ := os.ReadFile(v20)
 	if got, _ := os.ReadFile(filepath.Join(scratch, specFile)); !bytes.Equal(got, want) {
 		t.Errorf("scratch %s is not version 20", specFile)
@@ -98,7 +98,7 @@ func TestSync19To20(t *testing.T) {
 	if repoSpec, _ := os.ReadFile(filepath.Join(moduleRoot, specFile)); bytes.Equal(repoSpec, want) {
 		// The repository is at version 20 too, so the synced copy must be
 		// the repository again, file for file: whatever go generate makes
-		// from the spec (gen/ and any generated file elsewhere) included.
+		// from the spec (internal/wire and any generated file elsewhere) included.
 		for _, f := range files {
 			a, errA := os.ReadFile(filepath.Join(moduleRoot, f))
 			b, errB := os.ReadFile(filepath.Join(scratch, f))

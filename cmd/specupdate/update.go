@@ -59,7 +59,7 @@ func (r *updateResult) breakingSummary() string {
 // after validating it and reporting breaking changes (oasdiff's, and the
 // generated methods that would be removed or renamed), then regenerates
 // and builds, vets and tests the module. Any failure after the replacement
-// puts api/openapi.yaml and gen/ back exactly as they were. checks are the
+// puts api/openapi.yaml, gen/ and internal/wire/ back exactly as they were. checks are the
 // steps run after the replacement (steps, in make update-spec). With goAPI,
 // update also regenerates api/go-api.txt and classifies the change to the
 // module's exported Go API with apidiff, against the module as it was
@@ -133,20 +133,20 @@ func update(ctx context.Context, root, newSpec string, allowBreaking bool, check
 	if err != nil {
 		return res, err
 	}
-	fmt.Fprintf(w, "%s updated from %s; review `git diff` and commit %s and %s/ together\n", specFile, newSpec, specFile, genDir)
+	fmt.Fprintf(w, "%s updated from %s; review `git diff` and commit %s, %s/ and %s/ together\n", specFile, newSpec, specFile, genDir, wireDir)
 	return res, nil
 }
 
 // applySpec writes data to root's api/openapi.yaml and runs checks on the
-// module. If anything fails, it puts api/openapi.yaml and gen/ back byte for
-// byte (files the failed run added to gen/ are removed) before returning the
-// error.
+// module. If anything fails, it puts api/openapi.yaml, gen/ and
+// internal/wire/ back byte for byte (files the failed run added there are
+// removed) before returning the error.
 func applySpec(ctx context.Context, root string, data []byte, checks []step, w io.Writer) error {
-	paths := []string{specFile, genDir}
+	paths := []string{specFile, genDir, wireDir}
 	if _, err := os.Stat(filepath.Join(root, apiListing)); err == nil {
 		paths = append(paths, apiListing) // regenerated when update compares the Go API
 	}
-	// The generated files outside gen/ (the root package's operations.gen.go
+	// The generated files outside internal/wire (the root package's operations.gen.go
 	// and its test, the CLI's cmd/pagecall/operations.gen.go) come from the
 	// spec too.
 	for _, pattern := range []string{"*.gen.go", "*.gen_test.go", "cmd/*/*.gen.go"} {
@@ -171,9 +171,9 @@ func applySpec(ctx context.Context, root string, data []byte, checks []step, w i
 		return nil
 	}
 	if rerr := snap.restore(); rerr != nil {
-		return fmt.Errorf("%w\nRESTORE FAILED, fix by hand (git checkout -- %s %s): %v", err, specFile, genDir, rerr)
+		return fmt.Errorf("%w\nRESTORE FAILED, fix by hand (git checkout -- %s %s %s): %v", err, specFile, genDir, wireDir, rerr)
 	}
-	fmt.Fprintf(w, "restored %s and %s/ as they were\n", specFile, genDir)
+	fmt.Fprintf(w, "restored %s, %s/ and %s/ as they were\n", specFile, genDir, wireDir)
 	return err
 }
 

@@ -27,7 +27,7 @@
 //	pkg PATH, type NAME UNDERLYING        (any other defined type)
 //
 // Types of other packages are written with their package name
-// (context.Context, gen.Room); parameter names are left out, as renaming
+// (context.Context, wire.Room); parameter names are left out, as renaming
 // one does not change what callers write.
 //
 // It is hand-written rather than taken from Go's cmd/api, which is

@@ -17,7 +17,7 @@ func TestListing(t *testing.T) {
 	const root = "pkg github.com/pplink/pagecall-go, "
 	for _, want := range []string{
 		root + "const DefaultBudgetCapacity untyped int = 400",
-		root + "const MemberTypeHost gen.MemberType = \"host\"",
+		root + "const MemberTypeHost wire.MemberType = \"host\"",
 		root + "var ErrInvalidUserID error",
 		root + "func Ptr[T any](T) *T",
 		root + "func NewClient(...Option) (*Client, error)",
@@ -25,7 +25,7 @@ func TestListing(t *testing.T) {
 		root + "method (RetryPolicy) Backoff(int) time.Duration",
 		root + "type RetryPolicy struct",
 		root + "type RetryPolicy struct, DisableBudget bool",
-		root + "type Room = gen.Room",
+		root + "type Room = wire.Room",
 		root + "type Response interface, StatusCode() int",
 		"pkg github.com/pplink/pagecall-go/api, var OpenAPI []byte",
 	} {
