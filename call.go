@@ -2,6 +2,7 @@ package pagecall
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,10 +12,10 @@ import (
 )
 
 // This file holds the per-call options (CallOption) and the per-call state
-// the request loop reads them from. A call without options, on an
-// operation that needs no mark and a client without hooks, carries no state
-// at all: callFrom returns nil, and every step of the loop treats a nil
-// *call as "the client's defaults".
+// the request loop reads them from, with every method of that state: the
+// options, the ResponseInfo it fills and the hooks it tells. A call without
+// options, on an operation that needs no mark and a client without hooks,
+// has no state at all: the loop then skips every step of this file.
 
 // CallOption configures one call: pass it as the last arguments of any
 // generated method, iterator, or Client.Do. Options compose, and a later
@@ -125,52 +126,23 @@ func checkCallHeader(name, value string) error {
 }
 
 // call is the state of one call that has options, an operation mark or a
-// client hook. It is itself the call's context, so that carrying it costs
-// one allocation, as the context.WithValue it replaces did; the request
-// loop finds it with callFrom.
+// client hook. The request loop creates it (see requestLoop.call) and
+// passes it, with the call's context, to each step.
 type call struct {
-	context.Context
-	op      *operation
-	opts    callOptions
-	start   time.Time
-	bounded bool // its own timeout is already on the context
+	op    *operation
+	opts  callOptions
+	start time.Time
 
-	// What the hooks (hook.go) need; hooks is nil for a client without.
+	// What the hooks need; hooks is nil for a client without.
 	hooks     *hookSet
-	ident     CallInfo        // the operation, as the hooks see it
-	hctx      context.Context // the context CallStart returned
-	attemptAt time.Time       // when the current attempt started
-	status    int             // the last answer's status, for CallEnd
-	attempts  int             // the attempts sent, for CallEnd
-	hooksDone bool            // CallEnd has run
-	adopted   bool            // a request through Client.API: the loop ends it
+	ident     CallInfo  // the operation, as the hooks see it
+	attemptAt time.Time // when the current attempt started
 }
 
-// callKey is the context key under which a *call finds itself.
-type callKey struct{}
-
-// Value returns the call for callKey and defers to the parent otherwise.
-func (c *call) Value(key any) any {
-	if key == (callKey{}) {
-		return c
-	}
-	return c.Context.Value(key)
-}
-
-// callFrom returns the call that ctx belongs to, or nil.
-func callFrom(ctx context.Context) *call {
-	c, _ := ctx.Value(callKey{}).(*call)
-	return c
-}
-
-// newCall applies opts and returns the call's state, or nil when neither the
-// options, the operation nor the client's hooks need any: the common call
-// allocates nothing here. A refused option is returned as the error.
-func newCall(ctx context.Context, op *operation, opts []CallOption, now time.Time, hooks *hookSet) (*call, error) {
-	if len(opts) == 0 && !op.idempotent && hooks == nil {
-		return nil, nil
-	}
-	c := &call{Context: ctx, op: op, start: now, hooks: hooks}
+// newCall applies opts and returns the call's state. A refused option is
+// returned as the error, after the ResponseInfo is reset.
+func newCall(op *operation, opts []CallOption, now time.Time, hooks *hookSet) (*call, error) {
+	c := &call{op: op, start: now, hooks: hooks}
 	if hooks != nil {
 		c.ident = hooks.callInfo(op)
 	}
@@ -181,7 +153,7 @@ func newCall(ctx context.Context, op *operation, opts []CallOption, now time.Tim
 		}
 	}
 	if c.opts.headerErr != nil {
-		c.record(nil, 0)
+		c.refused()
 		return nil, c.opts.headerErr
 	}
 	return c, nil
@@ -189,78 +161,136 @@ func newCall(ctx context.Context, op *operation, opts []CallOption, now time.Tim
 
 // maxRetries returns the retries this call allows: its own, or def.
 func (c *call) maxRetries(def int) int {
-	if c != nil && c.opts.retriesSet {
+	if c.opts.retriesSet {
 		return c.opts.maxRetries
 	}
 	return def
 }
 
-// idempotent reports whether the call was marked safe to replay.
-func (c *call) idempotent() bool { return c != nil && c.opts.idempotent }
-
 // addHeaders sets the call's own headers on h.
 func (c *call) addHeaders(h http.Header) {
-	if c == nil {
-		return
-	}
 	for k, vs := range c.opts.header {
 		h[k] = append(h[k][:0:0], vs...)
 	}
 }
 
-// timeout returns the bound of this call: its own (own true), or the
-// client's def.
-func (c *call) timeout(def time.Duration) (d time.Duration, own bool) {
-	if c != nil && c.opts.timeoutSet {
-		return c.opts.timeout, true
-	}
-	return def, false
-}
-
-// record fills the caller's ResponseInfo with what the loop saw of the
-// last answer (resp nil when none came) and the attempts it sent.
-func (c *call) record(resp *http.Response, attempts int) {
-	if c == nil {
-		return
-	}
-	c.attempts = attempts
-	if resp != nil {
-		c.status = resp.StatusCode
-	}
-	if c.opts.info == nil {
-		return
-	}
-	info := c.opts.info
-	*info = ResponseInfo{Attempts: attempts}
-	if resp != nil {
-		info.StatusCode, info.Header, info.RequestID = resp.StatusCode, resp.Header, requestID(resp.Header)
-	}
-}
-
-// recordAPIError is record for a call that ended with an answer outside
-// 2xx, which the loop keeps only as its *APIError.
-func (c *call) recordAPIError(e *APIError) {
-	if c == nil {
-		return
-	}
-	c.attempts, c.status = e.Attempts, e.StatusCode
-	if c.opts.info == nil {
-		return
-	}
-	*c.opts.info = ResponseInfo{StatusCode: e.StatusCode, Header: e.Header, RequestID: e.RequestID, Attempts: e.Attempts}
-}
-
-// finish completes the caller's ResponseInfo once the answer is decoded
-// (the call's duration and the drift found in its body), tells the hooks
-// that the call ended with err, and returns err.
-func (c *call) finish(now time.Time, drift []FieldDrift, err error) error {
-	if c == nil {
-		return err
-	}
+// refused resets the caller's ResponseInfo for a call refused before
+// anything was built: no hook hears of it.
+func (c *call) refused() {
 	if c.opts.info != nil {
-		c.opts.info.Duration = now.Sub(c.start)
-		c.opts.info.Drift = drift
+		*c.opts.info = ResponseInfo{}
 	}
-	c.ended(err)
-	return err
+}
+
+// end is where every call that got past its checks ends, once: it fills
+// the caller's ResponseInfo with the last answer (resp, or the *APIError in
+// err), the attempts, the duration and the drift, and runs CallEnd.
+func (c *call) end(ctx context.Context, resp *http.Response, attempts int, drift []FieldDrift, now time.Time, err error) {
+	var info ResponseInfo
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		info = ResponseInfo{StatusCode: apiErr.StatusCode, Header: apiErr.Header, RequestID: apiErr.RequestID, Attempts: apiErr.Attempts}
+	} else {
+		info.Attempts = attempts
+		if resp != nil {
+			info.StatusCode, info.Header, info.RequestID = resp.StatusCode, resp.Header, requestID(resp.Header)
+		}
+	}
+	info.Duration, info.Drift = now.Sub(c.start), drift
+	if c.opts.info != nil {
+		*c.opts.info = info
+	}
+	if c.hooks == nil {
+		return
+	}
+	e := CallEnd{Call: c.ident, StatusCode: info.StatusCode, Attempts: info.Attempts, Duration: time.Since(c.start), ErrorType: ErrorType(err)}
+	for _, h := range c.hooks.list {
+		if h.CallEnd != nil {
+			v := e
+			if h.PathValues {
+				v.Err = err
+			}
+			h.CallEnd(ctx, v)
+		}
+	}
+}
+
+// started runs CallStart and returns the context the call runs in.
+func (c *call) started(ctx context.Context) context.Context {
+	if c.hooks == nil {
+		return ctx
+	}
+	for _, h := range c.hooks.list {
+		if h.CallStart != nil {
+			if next := h.CallStart(ctx, c.ident); next != nil {
+				ctx = next
+			}
+		}
+	}
+	return ctx
+}
+
+// attemptStarted runs AttemptStart for attempt n of req.
+func (c *call) attemptStarted(ctx context.Context, req *http.Request, n int) {
+	if c.hooks == nil {
+		return
+	}
+	c.attemptAt = time.Now()
+	e := AttemptStart{Call: c.ident, Attempt: n, Header: AttemptHeader{req.Header}}
+	if c.hooks.values {
+		e.Path = req.URL.EscapedPath()
+	}
+	for _, h := range c.hooks.list {
+		if h.AttemptStart != nil {
+			v := e
+			if !h.PathValues {
+				v.Path = ""
+			}
+			h.AttemptStart(ctx, v)
+		}
+	}
+}
+
+// attemptEnded runs AttemptEnd for attempt a, followed by wait when next
+// is retryNow.
+func (c *call) attemptEnded(ctx context.Context, a attempt, wait time.Duration, next retryVerdict) {
+	if c.hooks == nil {
+		return
+	}
+	e := AttemptEnd{Call: c.ident, Attempt: a.n, Duration: time.Since(c.attemptAt),
+		ErrorType: ErrorType(a.fail), Retry: next == retryNow, BudgetRefused: next == retryRefused}
+	if a.resp != nil {
+		e.StatusCode = a.resp.StatusCode
+	} else {
+		e.StatusCode = statusOf(a.fail)
+	}
+	if e.Retry {
+		e.Wait, e.WaitCause = wait, WaitBackoff
+		if a.hasWait {
+			e.WaitCause = WaitRetryAfter
+		}
+	}
+	for _, h := range c.hooks.list {
+		if h.AttemptEnd != nil {
+			v := e
+			if h.PathValues {
+				v.Err = a.fail
+			}
+			h.AttemptEnd(ctx, v)
+		}
+	}
+}
+
+// paused runs Pause for attempt n, held for wait by an answer of status.
+// It is safe on a nil call (a plain call has no state).
+func (c *call) paused(ctx context.Context, n int, wait time.Duration, status int, deadlineFirst bool) {
+	if c == nil || c.hooks == nil {
+		return
+	}
+	e := PauseWait{Call: c.ident, Attempt: n, Wait: wait, StatusCode: status, DeadlineFirst: deadlineFirst}
+	for _, h := range c.hooks.list {
+		if h.Pause != nil {
+			h.Pause(ctx, e)
+		}
+	}
 }

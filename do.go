@@ -33,23 +33,10 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 	// The spec has no template for this path, and the path holds values
 	// that must not reach hooks or logs: the operation names the method
 	// only.
-	op := &operation{method: method}
-	ctx, cl, cancel, err := c.begin(ctx, op, opts)
-	if err != nil {
-		return err
-	}
-	if cancel != nil {
-		defer cancel()
-	}
-	req, err := c.rawRequest(ctx, method, path, body, out)
-	if err != nil {
-		return cl.finish(c.loop.now(), nil, c.loop.end(cl, nil, 0, err))
-	}
-	hr, err := c.loop.Do(req)
-	if err != nil {
-		return cl.finish(c.loop.now(), nil, err)
-	}
-	return c.decodeRaw(cl, op, hr, out)
+	op := &operation{method: method, raw: true}
+	return c.loop.call(ctx, op, opts, nil, func(ctx context.Context, _ string) (*http.Request, error) {
+		return c.rawRequest(ctx, method, path, body, out)
+	}, out)
 }
 
 // rawRequest checks the method and path of a Do call and builds its request.
@@ -121,20 +108,4 @@ func checkRawPath(path string) error {
 		}
 	}
 	return nil
-}
-
-// decodeRaw decodes the 2xx answer of a Do call into out, leniently, and
-// completes the call's ResponseInfo.
-func (c *Client) decodeRaw(cl *call, op *operation, hr *http.Response, out any) error {
-	body := bodyOf(hr)
-	var drift []FieldDrift
-	if out != nil && len(bytes.TrimSpace(body)) > 0 {
-		if !json.Valid(body) {
-			return cl.finish(c.loop.now(), nil, malformed(op, hr))
-		}
-		if err := json.Unmarshal(body, out); err != nil || bytes.Contains(body, nullToken) {
-			drift = decodeLenient(body, out)
-		}
-	}
-	return c.settle(cl, op, hr, drift)
 }

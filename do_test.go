@@ -9,6 +9,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -146,5 +148,69 @@ func TestDoEdges(t *testing.T) {
 	}
 	if err := c.Do(ctx, http.MethodGet, "/fits", nil, &out); err != nil || out.A != "x" {
 		t.Errorf("a fitting answer to a strict client: %v, out %+v; want success", err, out)
+	}
+}
+
+// TestClientDoGetsTheSameTreatment: a request through Client.Do is sent
+// with the key and retried as a generated method's is, and one addressed to
+// another host is not sent.
+func TestClientDoGetsTheSameTreatment(t *testing.T) {
+	c, mux, ts := setup(t)
+	var auths []string
+	var mu sync.Mutex
+	failOnce := failThen(1, http.StatusServiceUnavailable, "", okUser)
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auths = append(auths, r.Header.Get("Authorization"))
+		mu.Unlock()
+		failOnce(w, r)
+	})
+
+	var out struct{ User User }
+	if err := c.Do(context.Background(), http.MethodDelete, "/users/"+testUserID, nil, &out); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	if out.User.UserID != testUserID {
+		t.Errorf("out = %+v", out)
+	}
+	if n := ts.hits.Load(); n != 2 {
+		t.Errorf("attempts = %d, want 2 (retried through Do)", n)
+	}
+	for _, a := range auths {
+		if a != "Bearer "+testKey {
+			t.Errorf("Authorization = %q", a)
+		}
+	}
+
+	// A request addressed to another host is not sent, and the key goes
+	// nowhere.
+	other := newTestServer(t)
+	other.mux.HandleFunc("/", okUser)
+	otherURL, _ := url.Parse(other.URL)
+	err := c.Do(context.Background(), http.MethodDelete, "//"+otherURL.Host+"/v1/users/"+testUserID, nil, nil)
+	if !errors.Is(err, ErrOutsideBaseURL) {
+		t.Errorf("err = %v, want ErrOutsideBaseURL", err)
+	}
+	if n := other.hits.Load(); n != 0 {
+		t.Errorf("other host got %d requests", n)
+	}
+}
+
+// TestClientDoMapsAnErrorAnswer: a non-2xx answer through Client.Do is an
+// *APIError naming the request, with the message of a plain-text body.
+func TestClientDoMapsAnErrorAnswer(t *testing.T) {
+	c, mux, _ := setup(t)
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "no such user\n")
+	})
+	err := c.Do(context.Background(), http.MethodDelete, "/users/ghost", nil, nil)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("Do = %v; want *APIError", err)
+	}
+	if apiErr.StatusCode != 400 || apiErr.Message != "no such user" || apiErr.Method != "DELETE" || apiErr.Path != "/v1/users/ghost" {
+		t.Errorf("APIError = %+v", apiErr)
 	}
 }

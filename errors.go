@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -100,10 +98,6 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Temporary reports whether the same request may succeed later (408, 429
-// or a 5xx other than 501).
-func (e *APIError) Temporary() bool { return RetryableStatus(http.MethodGet, e.StatusCode) }
-
 // RequestError is the error for a call that got no HTTP answer to report:
 // the network failed, the context ended, a redirect loop, or a response was
 // too large or malformed. It wraps the cause, so errors.Is(err,
@@ -159,7 +153,7 @@ func newAPIError(method, path string, attempts int, resp *http.Response, body []
 		Path:       path,
 		Attempts:   attempts,
 		Header:     resp.Header,
-		Message:    ErrorMessage(resp.Header.Get("Content-Type"), body),
+		Message:    errorMessage(resp.Header.Get("Content-Type"), body),
 	}
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]
@@ -168,7 +162,7 @@ func newAPIError(method, path string, attempts int, resp *http.Response, body []
 		e.Body = bytes.Clone(body)
 	}
 	e.RequestID = requestID(resp.Header)
-	if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
 		e.RetryAfter = d
 	}
 	return e
@@ -188,12 +182,12 @@ func requestID(h http.Header) string {
 // an error line of megabytes.
 const maxMessage = 512
 
-// ErrorMessage extracts a human-readable message from an error body: the
+// errorMessage extracts a human-readable message from an error body: the
 // JSON fields "message", "error" (a string, or an object with "message"),
 // "detail" or "title", or for any other body the start of its text with
 // HTML tags and runs of white space removed. It never fails; an empty or
 // binary body gives "".
-func ErrorMessage(contentType string, body []byte) string {
+func errorMessage(contentType string, body []byte) string {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return ""
@@ -286,65 +280,6 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-// Response is what every generated *XxxResponse type has.
-type Response interface {
-	StatusCode() int
-	GetBody() []byte
-}
-
-// Check turns the result of any generated XxxWithResponse call into either
-// the response (for a 2xx answer) or an error, so that operations added by a
-// future spec get the same error handling as DeleteUser without code of
-// their own:
-//
-//	resp, err := pagecall.Check(c.API().DeleteUserWithResponse(ctx, id))
-//
-// Through Client.API every non-2xx answer already arrives as a *APIError;
-// Check also maps responses that did not come through a Client (an
-// *APIError with Attempts 1), and reports a missing response as an error.
-func Check[R Response](resp R, err error) (R, error) {
-	var zero R
-	if err != nil {
-		var (
-			apiErr *APIError
-			reqErr *RequestError
-			synErr *json.SyntaxError
-			typErr *json.UnmarshalTypeError
-		)
-		switch {
-		case errors.As(err, &apiErr), errors.As(err, &reqErr):
-			return zero, err
-		case errors.As(err, &synErr), errors.As(err, &typErr), errors.Is(err, io.ErrUnexpectedEOF):
-			// The generated parser failed on a 2xx body.
-			return zero, &RequestError{Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
-		}
-		return zero, fmt.Errorf("pagecall: %w", err)
-	}
-	v := reflect.ValueOf(resp)
-	if !v.IsValid() || (v.Kind() == reflect.Pointer && v.IsNil()) {
-		return zero, errors.New("pagecall: no response")
-	}
-	if code := resp.StatusCode(); code >= 200 && code <= 299 {
-		return resp, nil
-	}
-	// The generated types expose the *http.Response only as a field, so it
-	// is read by name; every oapi-codegen response type has it.
-	var hr *http.Response
-	if v.Kind() == reflect.Pointer {
-		if f := v.Elem().FieldByName("HTTPResponse"); f.IsValid() {
-			hr, _ = f.Interface().(*http.Response)
-		}
-	}
-	if hr == nil {
-		hr = &http.Response{StatusCode: resp.StatusCode(), Header: http.Header{}}
-	}
-	method, path := "", ""
-	if hr.Request != nil && hr.Request.URL != nil {
-		method, path = hr.Request.Method, hr.Request.URL.EscapedPath()
-	}
-	return zero, newAPIError(method, path, 1, hr, resp.GetBody(), time.Now())
 }
 
 // ErrInvalidPathParam: a path parameter is empty, "." or "..", which cannot

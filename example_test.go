@@ -61,10 +61,9 @@ func ExampleClient_DeleteUser() {
 	// 400 user not found
 }
 
-// Every generated operation is reachable through API, with the same auth,
-// retries and limits. Check gives its result the same error handling as
-// DeleteUser.
-func ExampleCheck() {
+// Client.Do sends a request the spec lacks through the same request loop
+// as every generated method: the key, retries, limits and *APIError.
+func ExampleClient_Do() {
 	srv := fakePagecall()
 	defer srv.Close()
 	c, err := pagecall.NewClient(pagecall.WithAPIKey("your-api-key"), pagecall.WithBaseURL(srv.URL+"/v1"))
@@ -72,16 +71,16 @@ func ExampleCheck() {
 		log.Fatal(err)
 	}
 
-	resp, err := pagecall.Check(c.API().DeleteUserWithResponse(context.Background(), "external_user_102932"))
-	if err != nil {
+	var out struct{ User pagecall.User }
+	if err := c.Do(context.Background(), http.MethodDelete, "/users/external_user_102932", nil, &out); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(resp.StatusCode(), resp.JSON200.User.UserID)
+	fmt.Println(out.User.UserID)
 
-	_, err = pagecall.Check(c.API().DeleteUserWithResponse(context.Background(), "nobody"))
+	err = c.Do(context.Background(), http.MethodDelete, "/users/nobody", nil, nil)
 	fmt.Println(err)
 	// Output:
-	// 200 external_user_102932
+	// external_user_102932
 	// pagecall: DELETE /v1/users/nobody: 400 Bad Request: user not found
 }
 
@@ -175,7 +174,7 @@ func Example_workflow() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("terminated:", *room.IsTerminated)
+	fmt.Println("terminated:", !room.TerminatedAt.IsZero())
 	// 7. Delete the user.
 	deleted, err := c.DeleteUser(ctx, user.UserID)
 	if err != nil {

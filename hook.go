@@ -35,7 +35,7 @@ import (
 // and errors only as their ErrorType.
 //
 // Every call through a generated method (an iterator's pages included) and
-// every request through Client.API is observed. A call refused before
+// through Client.Do is observed. A call refused before
 // anything is built (an invalid path parameter or CallOption) calls no
 // hook.
 type Hooks struct {
@@ -56,6 +56,9 @@ type Hooks struct {
 	// CallEnd is called once when the call has returned its result, the
 	// answer decoded.
 	CallEnd func(ctx context.Context, c CallEnd)
+	// SharedLimits is called when the shared limits (WithSharedLimits) become
+	// unreachable, and again when they answer once more.
+	SharedLimits func(ctx context.Context, e SharedLimitsEvent)
 	// PathValues makes the hooks receive what names path parameter
 	// values: AttemptStart.Path, and the Err fields, whose messages name
 	// the request's path. Leave it unset for telemetry.
@@ -72,7 +75,7 @@ func WithHooks(h Hooks) Option {
 // CallInfo names the operation of a call: never a path parameter value.
 type CallInfo struct {
 	// OperationID is the spec's operationId, e.g. "DeleteUser"; "" for a
-	// request sent through Client.API, whose operation the loop does not
+	// request sent through Client.Do, whose operation the loop does not
 	// know.
 	OperationID string
 	// Method is the HTTP method, e.g. "DELETE".
@@ -314,122 +317,4 @@ func defaultPort(scheme, port string) int {
 		return 80
 	}
 	return 443
-}
-
-// The hook steps of a call. Each is a nil check when the client has no
-// hooks (the call then has no state: see newCall).
-
-// started runs CallStart and returns the context the call runs in.
-func (c *call) started() context.Context {
-	var ctx context.Context = c
-	if c.hooks == nil {
-		return ctx
-	}
-	for _, h := range c.hooks.list {
-		if h.CallStart != nil {
-			if next := h.CallStart(ctx, c.ident); next != nil {
-				ctx = next
-			}
-		}
-	}
-	c.hctx = ctx
-	return ctx
-}
-
-// attemptStarted runs AttemptStart for attempt n of req.
-func (c *call) attemptStarted(req *http.Request, n int) {
-	if c == nil || c.hooks == nil {
-		return
-	}
-	c.attemptAt = time.Now()
-	e := AttemptStart{Call: c.ident, Attempt: n, Header: AttemptHeader{req.Header}}
-	if c.hooks.values {
-		e.Path = req.URL.EscapedPath()
-	}
-	for _, h := range c.hooks.list {
-		if h.AttemptStart != nil {
-			v := e
-			if !h.PathValues {
-				v.Path = ""
-			}
-			h.AttemptStart(c.hctx, v)
-		}
-	}
-}
-
-// attemptEnded runs AttemptEnd for attempt a, followed by wait when next
-// is retryNow.
-func (c *call) attemptEnded(a attempt, wait time.Duration, next retryVerdict) {
-	if c == nil || c.hooks == nil {
-		return
-	}
-	e := AttemptEnd{Call: c.ident, Attempt: a.n, Duration: time.Since(c.attemptAt),
-		ErrorType: ErrorType(a.fail), Retry: next == retryNow, BudgetRefused: next == retryRefused}
-	if a.resp != nil {
-		e.StatusCode = a.resp.StatusCode
-	} else {
-		e.StatusCode = statusOf(a.fail)
-	}
-	if e.Retry {
-		e.Wait, e.WaitCause = wait, WaitBackoff
-		if a.hasWait {
-			e.WaitCause = WaitRetryAfter
-		}
-	}
-	for _, h := range c.hooks.list {
-		if h.AttemptEnd != nil {
-			v := e
-			if h.PathValues {
-				v.Err = a.fail
-			}
-			h.AttemptEnd(c.hctx, v)
-		}
-	}
-}
-
-// paused runs Pause for attempt n, held for wait by an answer of status.
-func (c *call) paused(n int, wait time.Duration, status int, deadlineFirst bool) {
-	if c == nil || c.hooks == nil {
-		return
-	}
-	e := PauseWait{Call: c.ident, Attempt: n, Wait: wait, StatusCode: status, DeadlineFirst: deadlineFirst}
-	for _, h := range c.hooks.list {
-		if h.Pause != nil {
-			h.Pause(c.hctx, e)
-		}
-	}
-}
-
-// ended runs CallEnd, once, with the call's result err.
-func (c *call) ended(err error) {
-	if c == nil || c.hooks == nil || c.hooksDone {
-		return
-	}
-	c.hooksDone = true
-	e := CallEnd{Call: c.ident, StatusCode: c.status, Attempts: c.attempts, Duration: time.Since(c.start), ErrorType: ErrorType(err)}
-	if e.StatusCode == 0 {
-		e.StatusCode = statusOf(err)
-	}
-	for _, h := range c.hooks.list {
-		if h.CallEnd != nil {
-			v := e
-			if h.PathValues {
-				v.Err = err
-			}
-			h.CallEnd(c.hctx, v)
-		}
-	}
-}
-
-// adopt gives a request sent through Client.API, which has no call state,
-// one when the client has hooks, so that it is observed as a call of an
-// unknown operation; the loop then ends it (see requestLoop.end).
-func (l *requestLoop) adopt(req *http.Request, cl *call) (*http.Request, *call) {
-	if cl != nil || l.hooks == nil {
-		return req, cl
-	}
-	cl = &call{Context: req.Context(), op: &operation{method: req.Method}, start: l.now(), hooks: l.hooks, adopted: true}
-	cl.ident = l.hooks.server
-	cl.ident.Method = req.Method
-	return req.WithContext(cl.started()), cl
 }

@@ -198,15 +198,15 @@ func TestAttemptHeader(t *testing.T) {
 	}
 }
 
-// TestHooksAPIAndChain: a request through Client.API is observed as a call
-// of an unknown operation, and two WithHooks are both called, in order.
-func TestHooksAPIAndChain(t *testing.T) {
+// TestHooksSeeClientDoAsUnknownOperationInChain: a request through
+// Client.Do is observed as a call of an unknown operation, and two
+// WithHooks are both called, in order.
+func TestHooksSeeClientDoAsUnknownOperationInChain(t *testing.T) {
 	base, _ := relServer(t, relFailThenOK(0, 0, nil, ""))
 	var first, second hookLog
 	c := relClient(t, base, WithHooks(first.hooks(false)), WithHooks(second.hooks(false)))
-	resp, err := c.API().GetUserWithResponse(context.Background(), "u1")
-	if err != nil || resp.StatusCode() != http.StatusOK {
-		t.Fatalf("GetUser through API: %v, %v", resp, err)
+	if err := c.Do(context.Background(), http.MethodGet, "/users/u1", nil, nil); err != nil {
+		t.Fatalf("GET /users/u1 through Do: %v", err)
 	}
 	want := []string{"start  GET ", "attempt 1", `attempt 1: 200 "" retry=false cause= refused=false`, `end 200 after 1 attempts ""`}
 	for i, l := range []*hookLog{&first, &second} {

@@ -8,6 +8,7 @@ package pagecall
 import (
 	"context"
 	"iter"
+	"net/http"
 
 	"github.com/pplink/pagecall-go/internal/wire"
 )
@@ -256,6 +257,7 @@ var opListRooms = operation{
 	id:     "ListRooms",
 	method: "GET",
 	path:   "/rooms",
+	result: true,
 }
 
 // ListRooms calls "List Rooms", GET /rooms: List all accessible rooms
@@ -264,22 +266,19 @@ var opListRooms = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListRooms(ctx context.Context, params *ListRoomsParams, opts ...CallOption) ([]Room, *Paging, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListRooms, opts)
+	out, err := invoke[struct {
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+
+		// Rooms Example: [{"id":"000585f36eed9e8fb6b655b4","name":"Monthly Meeting Room with Design Class","type":"private"},{"id":"000235f36efd9e8db6bc55b4","name":"Daily Meet","type":"public"},{"id":"000935fc6efd9f8db61c35b4","name":"Free Disgn Class","type":"open"}]
+		Rooms []Room `json:"rooms,omitempty"`
+	}](ctx, c, &opListRooms, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewListRoomsRequest(server, params)
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListRooms(ctx, params)
-	resp, err := parse(c, cl, &opListRooms, hr, err, wire.ParseListRoomsResponse)
-	if err != nil {
-		return nil, nil, c.named(&opListRooms, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, nil, malformed(&opListRooms, resp.HTTPResponse)
-	}
-	return resp.JSON200.Rooms, resp.JSON200.Paging, nil
+	return out.Rooms, out.Paging, nil
 }
 
 // ListRoomsSeq iterates over every item [Client.ListRooms] lists, fetching
@@ -324,6 +323,7 @@ var opCreateRoom = operation{
 	id:     "CreateRoom",
 	method: "POST",
 	path:   "/rooms",
+	result: true,
 }
 
 // CreateRoom calls "Create Room", POST /rooms: Create a new room
@@ -332,22 +332,19 @@ var opCreateRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) CreateRoom(ctx context.Context, body CreateRoomRequest, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoom, opts)
+	out, err := invoke[struct {
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opCreateRoom, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateRoomRequest(server, body)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateRoom(ctx, body)
-	resp, err := parse(c, cl, &opCreateRoom, hr, err, wire.ParseCreateRoomResponse)
-	if err != nil {
-		return nil, c.named(&opCreateRoom, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opDeleteRoom describes DELETE /rooms/{id} for the request loop.
@@ -355,6 +352,7 @@ var opDeleteRoom = operation{
 	id:     "DeleteRoom",
 	method: "DELETE",
 	path:   "/rooms/{id}",
+	result: true,
 }
 
 // DeleteRoom calls "Delete Room", DELETE /rooms/{id}: Delete room
@@ -365,22 +363,14 @@ var opDeleteRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) DeleteRoom(ctx context.Context, roomID string, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opDeleteRoom, opts, roomID)
+	out, err := invoke[struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opDeleteRoom, opts, nil, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.DeleteRoom(ctx, roomID)
-	resp, err := parse(c, cl, &opDeleteRoom, hr, err, wire.ParseDeleteRoomResponse)
-	if err != nil {
-		return nil, c.named(&opDeleteRoom, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opDeleteRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opGetRoom describes GET /rooms/{id} for the request loop.
@@ -388,6 +378,7 @@ var opGetRoom = operation{
 	id:     "GetRoom",
 	method: "GET",
 	path:   "/rooms/{id}",
+	result: true,
 }
 
 // GetRoom calls "Get Room", GET /rooms/{id}: Get a single room info
@@ -398,22 +389,14 @@ var opGetRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) GetRoom(ctx context.Context, roomID string, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opGetRoom, opts, roomID)
+	out, err := invoke[struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opGetRoom, opts, nil, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.GetRoom(ctx, roomID)
-	resp, err := parse(c, cl, &opGetRoom, hr, err, wire.ParseGetRoomResponse)
-	if err != nil {
-		return nil, c.named(&opGetRoom, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opGetRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opUpdateRoom describes PUT /rooms/{id} for the request loop.
@@ -421,6 +404,7 @@ var opUpdateRoom = operation{
 	id:     "UpdateRoom",
 	method: "PUT",
 	path:   "/rooms/{id}",
+	result: true,
 }
 
 // UpdateRoom calls "Update Room", PUT /rooms/{id}: Update some of room settings
@@ -431,22 +415,16 @@ var opUpdateRoom = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomRequest, opts ...CallOption) (*Room, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opUpdateRoom, opts, roomID)
+	out, err := invoke[struct {
+		// Room Information about room
+		Room Room `json:"room,omitempty"`
+	}](ctx, c, &opUpdateRoom, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewUpdateRoomRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.UpdateRoom(ctx, roomID, body)
-	resp, err := parse(c, cl, &opUpdateRoom, hr, err, wire.ParseUpdateRoomResponse)
-	if err != nil {
-		return nil, c.named(&opUpdateRoom, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opUpdateRoom, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Room, nil
+	return &out.Room, nil
 }
 
 // opListMembers describes GET /rooms/{room_id}/members for the request loop.
@@ -454,6 +432,7 @@ var opListMembers = operation{
 	id:     "ListMembers",
 	method: "GET",
 	path:   "/rooms/{room_id}/members",
+	result: true,
 }
 
 // ListMembers calls "List Members", GET /rooms/{room_id}/members: List Joined in the Room
@@ -464,22 +443,17 @@ var opListMembers = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListMembers(ctx context.Context, roomID string, opts ...CallOption) ([]Member, *Paging, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListMembers, opts, roomID)
+	out, err := invoke[struct {
+		// Members Example: [{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"host","user_id":"external_user_20312"},{"id":"000585f36eed9e8fb6b655b4","room_id":"000585f36eed9e8fb6b655b4","type":"guest","user_id":"external_user_102932"}]
+		Members []Member `json:"members,omitempty"`
+
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+	}](ctx, c, &opListMembers, opts, nil, roomID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListMembers(ctx, roomID)
-	resp, err := parse(c, cl, &opListMembers, hr, err, wire.ParseListMembersResponse)
-	if err != nil {
-		return nil, nil, c.named(&opListMembers, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, nil, malformed(&opListMembers, resp.HTTPResponse)
-	}
-	return resp.JSON200.Members, resp.JSON200.Paging, nil
+	return out.Members, out.Paging, nil
 }
 
 // ListMembersSeq iterates over every item [Client.ListMembers] lists.
@@ -506,6 +480,7 @@ var opCreateMember = operation{
 	id:     "CreateMember",
 	method: "POST",
 	path:   "/rooms/{room_id}/members",
+	result: true,
 }
 
 // CreateMember calls "Create Members", POST /rooms/{room_id}/members: Add Member to the Room
@@ -516,22 +491,15 @@ var opCreateMember = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMemberRequest, opts ...CallOption) (*Member, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateMember, opts, roomID)
+	out, err := invoke[struct {
+		Member Member `json:"member"`
+	}](ctx, c, &opCreateMember, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateMemberRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateMember(ctx, roomID, body)
-	resp, err := parse(c, cl, &opCreateMember, hr, err, wire.ParseCreateMemberResponse)
-	if err != nil {
-		return nil, c.named(&opCreateMember, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateMember, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Member, nil
+	return &out.Member, nil
 }
 
 // opGetMember describes GET /rooms/{room_id}/members/{member_id} for the request loop.
@@ -539,6 +507,7 @@ var opGetMember = operation{
 	id:     "GetMember",
 	method: "GET",
 	path:   "/rooms/{room_id}/members/{member_id}",
+	result: true,
 }
 
 // GetMember calls "Get Member", GET /rooms/{room_id}/members/{member_id}: Get Member
@@ -549,22 +518,13 @@ var opGetMember = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) GetMember(ctx context.Context, roomID string, memberID string, opts ...CallOption) (*Member, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opGetMember, opts, roomID, memberID)
+	out, err := invoke[struct {
+		Member Member `json:"member"`
+	}](ctx, c, &opGetMember, opts, nil, roomID, memberID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.GetMember(ctx, roomID, memberID)
-	resp, err := parse(c, cl, &opGetMember, hr, err, wire.ParseGetMemberResponse)
-	if err != nil {
-		return nil, c.named(&opGetMember, err, roomID, memberID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opGetMember, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Member, nil
+	return &out.Member, nil
 }
 
 // opUpdateMember describes PUT /rooms/{room_id}/members/{member_id} for the request loop.
@@ -572,6 +532,7 @@ var opUpdateMember = operation{
 	id:     "UpdateMember",
 	method: "PUT",
 	path:   "/rooms/{room_id}/members/{member_id}",
+	result: true,
 }
 
 // UpdateMember calls "Update Member", PUT /rooms/{room_id}/members/{member_id}: Update Member
@@ -582,22 +543,15 @@ var opUpdateMember = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberRequest, opts ...CallOption) (*Member, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opUpdateMember, opts, roomID, memberID)
+	out, err := invoke[struct {
+		Member Member `json:"member"`
+	}](ctx, c, &opUpdateMember, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewUpdateMemberRequest(server, roomID, memberID, body)
+	}, roomID, memberID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.UpdateMember(ctx, roomID, memberID, body)
-	resp, err := parse(c, cl, &opUpdateMember, hr, err, wire.ParseUpdateMemberResponse)
-	if err != nil {
-		return nil, c.named(&opUpdateMember, err, roomID, memberID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opUpdateMember, resp.HTTPResponse)
-	}
-	return &resp.JSON200.Member, nil
+	return &out.Member, nil
 }
 
 // opSendRoomMessage describes POST /rooms/{room_id}/message for the request loop.
@@ -605,6 +559,7 @@ var opSendRoomMessage = operation{
 	id:     "SendRoomMessage",
 	method: "POST",
 	path:   "/rooms/{room_id}/message",
+	result: true,
 }
 
 // SendRoomMessage calls "Send a message to a room", POST /rooms/{room_id}/message: Send a message to live sessions in a room
@@ -615,22 +570,15 @@ var opSendRoomMessage = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageRequest, opts ...CallOption) (string, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opSendRoomMessage, opts, roomID)
+	out, err := invoke[struct {
+		Message string `json:"message,omitempty"`
+	}](ctx, c, &opSendRoomMessage, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewSendRoomMessageRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return *new(string), err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.SendRoomMessage(ctx, roomID, body)
-	resp, err := parse(c, cl, &opSendRoomMessage, hr, err, wire.ParseSendRoomMessageResponse)
-	if err != nil {
-		return *new(string), c.named(&opSendRoomMessage, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return *new(string), malformed(&opSendRoomMessage, resp.HTTPResponse)
-	}
-	return resp.JSON200.Message, nil
+	return out.Message, nil
 }
 
 // opCreateRoomPages describes POST /rooms/{room_id}/pages/create_many for the request loop.
@@ -638,6 +586,7 @@ var opCreateRoomPages = operation{
 	id:     "CreateRoomPages",
 	method: "POST",
 	path:   "/rooms/{room_id}/pages/create_many",
+	result: true,
 }
 
 // CreateRoomPages calls "Create Pages For Room", POST /rooms/{room_id}/pages/create_many: Create new pages in a meeting room (Bulk API)
@@ -648,22 +597,18 @@ var opCreateRoomPages = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesRequest, opts ...CallOption) ([]CreatedPage, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateRoomPages, opts, roomID)
+	out, err := invoke[struct {
+		// Pages Created pages
+		//
+		// Example: [{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b4"},{"entities":[{"src":"https://picsum.photos/id/237/536/354","type":"Image"},{"src":"https://picsum.photos/id/237/536/354","type":"Image"}],"id":"000585f36eed9e8fb6b655b5"}]
+		Pages []CreatedPage `json:"pages,omitempty"`
+	}](ctx, c, &opCreateRoomPages, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateRoomPagesRequest(server, roomID, body)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateRoomPages(ctx, roomID, body)
-	resp, err := parse(c, cl, &opCreateRoomPages, hr, err, wire.ParseCreateRoomPagesResponse)
-	if err != nil {
-		return nil, c.named(&opCreateRoomPages, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateRoomPages, resp.HTTPResponse)
-	}
-	return resp.JSON200.Pages, nil
+	return out.Pages, nil
 }
 
 // opListRoomSessions describes GET /rooms/{room_id}/sessions for the request loop.
@@ -671,6 +616,7 @@ var opListRoomSessions = operation{
 	id:     "ListRoomSessions",
 	method: "GET",
 	path:   "/rooms/{room_id}/sessions",
+	result: true,
 }
 
 // ListRoomSessions calls "Get Sessions in a Room", GET /rooms/{room_id}/sessions: Get a list of sessions in a meeting room
@@ -681,22 +627,15 @@ var opListRoomSessions = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListRoomSessions(ctx context.Context, roomID string, params *ListRoomSessionsParams, opts ...CallOption) ([]Session, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListRoomSessions, opts, roomID)
+	out, err := invoke[struct {
+		Sessions []Session `json:"sessions,omitempty"`
+	}](ctx, c, &opListRoomSessions, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewListRoomSessionsRequest(server, roomID, params)
+	}, roomID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListRoomSessions(ctx, roomID, params)
-	resp, err := parse(c, cl, &opListRoomSessions, hr, err, wire.ParseListRoomSessionsResponse)
-	if err != nil {
-		return nil, c.named(&opListRoomSessions, err, roomID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opListRoomSessions, resp.HTTPResponse)
-	}
-	return resp.JSON200.Sessions, nil
+	return out.Sessions, nil
 }
 
 // ListRoomSessionsSeq iterates over every item [Client.ListRoomSessions] lists.
@@ -723,6 +662,7 @@ var opListUsers = operation{
 	id:     "ListUsers",
 	method: "GET",
 	path:   "/users",
+	result: true,
 }
 
 // ListUsers calls "List Users", GET /users: List users within workspace
@@ -731,22 +671,19 @@ var opListUsers = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, opts ...CallOption) ([]User, *Paging, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opListUsers, opts)
+	out, err := invoke[struct {
+		// Paging Details of pagination used for current responses.
+		Paging *Paging `json:"paging,omitempty"`
+
+		// Users Example: [{"access_token":"lw11gv95db-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"John","user_id":"user-1"},{"access_token":"db32gv15d9-QcA3bDvuBQVomEmkAq1G-","default_member_type":"guest","id":"642cdbef85fd90a348d9da1a","name":"Mike","user_id":"user-2"}]
+		Users []User `json:"users"`
+	}](ctx, c, &opListUsers, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewListUsersRequest(server, params)
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.ListUsers(ctx, params)
-	resp, err := parse(c, cl, &opListUsers, hr, err, wire.ParseListUsersResponse)
-	if err != nil {
-		return nil, nil, c.named(&opListUsers, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, nil, malformed(&opListUsers, resp.HTTPResponse)
-	}
-	return resp.JSON200.Users, resp.JSON200.Paging, nil
+	return out.Users, out.Paging, nil
 }
 
 // ListUsersSeq iterates over every item [Client.ListUsers] lists.
@@ -775,6 +712,7 @@ var opCreateUser = operation{
 	path:   "/users",
 	// api/overlay.yaml marks it x-pagecall-idempotent: retried as a PUT is.
 	idempotent: true,
+	result:     true,
 }
 
 // CreateUser calls "Create User", POST /users: Create user within workspace
@@ -784,22 +722,15 @@ var opCreateUser = operation{
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 // The operation is idempotent (api/overlay.yaml), so it is retried as a PUT is.
 func (c *Client) CreateUser(ctx context.Context, body CreateUserRequest, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opCreateUser, opts)
+	out, err := invoke[struct {
+		User User `json:"user,omitempty"`
+	}](ctx, c, &opCreateUser, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewCreateUserRequest(server, body)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.CreateUser(ctx, body)
-	resp, err := parse(c, cl, &opCreateUser, hr, err, wire.ParseCreateUserResponse)
-	if err != nil {
-		return nil, c.named(&opCreateUser, err)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opCreateUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }
 
 // opDeleteUser describes DELETE /users/{user_id} for the request loop.
@@ -807,6 +738,7 @@ var opDeleteUser = operation{
 	id:     "DeleteUser",
 	method: "DELETE",
 	path:   "/users/{user_id}",
+	result: true,
 }
 
 // DeleteUser calls "Delete User", DELETE /users/{user_id}: Delete user with user id
@@ -817,22 +749,13 @@ var opDeleteUser = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) DeleteUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opDeleteUser, opts, userID)
+	out, err := invoke[struct {
+		User User `json:"user"`
+	}](ctx, c, &opDeleteUser, opts, nil, userID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.DeleteUser(ctx, userID)
-	resp, err := parse(c, cl, &opDeleteUser, hr, err, wire.ParseDeleteUserResponse)
-	if err != nil {
-		return nil, c.named(&opDeleteUser, err, userID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opDeleteUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }
 
 // opGetUser describes GET /users/{user_id} for the request loop.
@@ -840,6 +763,7 @@ var opGetUser = operation{
 	id:     "GetUser",
 	method: "GET",
 	path:   "/users/{user_id}",
+	result: true,
 }
 
 // GetUser calls "Get User", GET /users/{user_id}: Get user with user id
@@ -850,22 +774,13 @@ var opGetUser = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) GetUser(ctx context.Context, userID string, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opGetUser, opts, userID)
+	out, err := invoke[struct {
+		User User `json:"user"`
+	}](ctx, c, &opGetUser, opts, nil, userID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.GetUser(ctx, userID)
-	resp, err := parse(c, cl, &opGetUser, hr, err, wire.ParseGetUserResponse)
-	if err != nil {
-		return nil, c.named(&opGetUser, err, userID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opGetUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }
 
 // opUpdateUser describes PUT /users/{user_id} for the request loop.
@@ -873,6 +788,7 @@ var opUpdateUser = operation{
 	id:     "UpdateUser",
 	method: "PUT",
 	path:   "/users/{user_id}",
+	result: true,
 }
 
 // UpdateUser calls "Update User", PUT /users/{user_id}: Update user with user id
@@ -883,20 +799,13 @@ var opUpdateUser = operation{
 // A non-2xx answer is a [*APIError], a failure without one a [*RequestError].
 // A 2xx answer whose body left the spec succeeds with what fitted (see [WithStrictResponses]).
 func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserRequest, opts ...CallOption) (*User, error) {
-	ctx, cl, cancel, err := c.begin(ctx, &opUpdateUser, opts, userID)
+	out, err := invoke[struct {
+		User User `json:"user"`
+	}](ctx, c, &opUpdateUser, opts, func(_ context.Context, server string) (*http.Request, error) {
+		return wire.NewUpdateUserRequest(server, userID, body)
+	}, userID)
 	if err != nil {
 		return nil, err
 	}
-	if cancel != nil {
-		defer cancel()
-	}
-	hr, err := c.api.UpdateUser(ctx, userID, body)
-	resp, err := parse(c, cl, &opUpdateUser, hr, err, wire.ParseUpdateUserResponse)
-	if err != nil {
-		return nil, c.named(&opUpdateUser, err, userID)
-	}
-	if resp.JSON200 == nil {
-		return nil, malformed(&opUpdateUser, resp.HTTPResponse)
-	}
-	return &resp.JSON200.User, nil
+	return &out.User, nil
 }

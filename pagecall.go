@@ -1,10 +1,10 @@
 // Package pagecall is a Go client for the Pagecall REST API.
 //
-// It is a thin layer over a client generated from Pagecall's OpenAPI
-// document (package internal/wire). The layer adds, at the HTTP level and so for
-// every operation the document has now or later: API-key injection, a
-// retry policy with a client-wide retry budget, typed errors, timeouts,
-// response size limits and input safety.
+// Every operation of Pagecall's OpenAPI document is a method generated on
+// [Client]; each goes through one request loop that adds API-key
+// injection, a retry policy with a client-wide retry budget, typed errors,
+// timeouts, response size limits and input safety. [Client.Do] sends a
+// request the document lacks through the same loop.
 //
 //	c, err := pagecall.NewClient() // reads PAGECALL_API_KEY
 //	if err != nil { … }
@@ -21,6 +21,18 @@
 // runs an integration's whole workflow against the mock in pagecalltest.
 //
 // A Client is safe for concurrent use; create one and share it.
+//
+// # Options
+//
+// Options come at two levels. An [Option] (WithTimeout, WithMaxRetries, …)
+// is given to NewClient and sets the client-wide default for every call; a
+// [CallOption] (WithCallTimeout, WithCallMaxRetries, …) is given to one
+// call and overrides that default for that call only. Where both set the
+// same thing, the CallOption wins: WithCallTimeout over WithTimeout,
+// WithCallMaxRetries over WithMaxRetries. The two sets are two types so
+// that a client-wide setting (an API key, a retry budget, shared limits
+// such as pagecallredis.New returns) cannot be passed to a call, nor a
+// per-call one (WithResponseInfo, WithHeader) to NewClient.
 package pagecall
 
 import (
@@ -36,7 +48,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pplink/pagecall-go/internal/wire"
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/time/rate"
 )
@@ -55,7 +66,6 @@ const (
 
 // Client calls the Pagecall API. Create it with NewClient.
 type Client struct {
-	api  *wire.ClientWithResponses
 	loop *requestLoop
 }
 
@@ -76,6 +86,7 @@ type settings struct {
 	strict          bool
 	product         string
 	hooks           []Hooks
+	sharedLimits    func(scope string) SharedLimits
 }
 
 // rateLimit is what WithRateLimit asked for.
@@ -173,6 +184,50 @@ func WithUserAgent(product string) Option {
 	return func(s *settings) { s.product = product }
 }
 
+// Limits of the default transport and of response handling.
+const (
+	// DefaultTimeout bounds one call, all attempts and waits included, when
+	// the caller's context has no deadline. See WithTimeout.
+	DefaultTimeout = 60 * time.Second
+	// DefaultMaxResponseBytes caps a response body. See WithMaxResponseBytes.
+	DefaultMaxResponseBytes = 10 << 20
+	// drainLimit is how much of an unwanted body (a failed attempt's, or an
+	// error's) is read so that the connection can be reused. Proxy error
+	// pages are often several KiB; past this the connection is closed.
+	drainLimit = 64 << 10
+	// maxRedirects is how many redirects one attempt follows.
+	maxRedirects = 10
+
+	dialTimeout           = 10 * time.Second
+	tlsHandshakeTimeout   = 10 * time.Second
+	responseHeaderTimeout = 30 * time.Second
+	idleConnTimeout       = 90 * time.Second
+	// maxIdleConnsPerHost keeps a connection for each of dozens of
+	// concurrent callers; net/http's default of 2 makes a busy client open
+	// and close a connection for almost every call.
+	maxIdleConnsPerHost = 128
+)
+
+// newDefaultHTTPClient returns the HTTP client a Client uses unless
+// WithHTTPClient is given: a transport of its own, tuned for concurrent use
+// and bounded at every step.
+func newDefaultHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   dialTimeout,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          maxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		IdleConnTimeout:       idleConnTimeout,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
 // NewClient returns a Client. It fails, before anything is sent, when the
 // API key is missing or malformed, or the base URL is invalid or insecure.
 func NewClient(opts ...Option) (*Client, error) {
@@ -230,8 +285,11 @@ func NewClient(opts ...Option) (*Client, error) {
 		}
 	}
 
+	hooks := newHookSet(s.hooks, base.Hostname(), defaultPort(base.Scheme, base.Port()))
 	loop := &requestLoop{
 		base:      base,
+		server:    strings.TrimSuffix(base.String(), "/") + "/",
+		root:      strings.TrimSuffix(base.String(), "/"),
 		basePath:  strings.TrimSuffix(base.EscapedPath(), "/") + "/",
 		auth:      secretHeader("Bearer " + s.apiKey),
 		userAgent: []string{ua}[:1:1],
@@ -243,7 +301,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		maxBody:   s.maxBody,
 		strict:    s.strict,
 		drift:     &driftLog{},
-		hooks:     newHookSet(s.hooks, base.Hostname(), defaultPort(base.Scheme, base.Port())),
+		shared:    newShared(s.sharedLimits, base.String(), s.apiKey, s.logger, hooks),
+		hooks:     hooks,
 		log:       s.logger,
 		now:       time.Now,
 	}
@@ -254,19 +313,8 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	hc.CheckRedirect = loop.checkRedirect(hc.CheckRedirect)
 	loop.hc = hc
-
-	api, err := wire.NewClientWithResponses(base.String(), wire.WithHTTPClient(loop))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidBaseURL, err)
-	}
-	return &Client{api: api, loop: loop}, nil
+	return &Client{loop: loop}, nil
 }
-
-// API returns the generated client for every operation in the spec. Its
-// requests go through the same auth, retry policy, budget, timeouts and
-// limits as DeleteUser, and every non-2xx answer is a *APIError. Pass its
-// results through Check to get the same handling as DeleteUser.
-func (c *Client) API() *wire.ClientWithResponses { return c.api }
 
 // RetryBudget returns the tokens left in the client's retry budget, from 0
 // to RetryPolicy.BudgetCapacity (400 by default; always the capacity when
@@ -388,14 +436,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// requestPath returns the escaped path of the request behind resp.
-func requestPath(resp *http.Response) string {
-	if resp == nil || resp.Request == nil || resp.Request.URL == nil {
-		return ""
-	}
-	return resp.Request.URL.EscapedPath()
 }
 
 // redacted stands for the API key wherever the client describes itself.

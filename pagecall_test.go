@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -196,79 +195,6 @@ func TestNewClientInvalidKey(t *testing.T) {
 	}
 }
 
-func TestRetryByStatus(t *testing.T) {
-	tests := []struct {
-		status       int
-		wantAttempts int64
-	}{
-		{http.StatusRequestTimeout, 3},
-		{http.StatusTooManyRequests, 3},
-		{http.StatusInternalServerError, 3},
-		{http.StatusBadGateway, 3},
-		{http.StatusServiceUnavailable, 3},
-		{http.StatusGatewayTimeout, 3},
-		{599, 3},
-		{http.StatusNotImplemented, 1},
-		{http.StatusBadRequest, 1},
-		{http.StatusUnauthorized, 1},
-		{http.StatusForbidden, 1},
-		{http.StatusNotFound, 1},
-		{http.StatusConflict, 1},
-		{http.StatusUnprocessableEntity, 1},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
-			c, mux, ts := setup(t)
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(tt.status)
-			})
-			_, err := c.DeleteUser(context.Background(), testUserID)
-			var apiErr *APIError
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("err = %v (%T), want *APIError", err, err)
-			}
-			if apiErr.StatusCode != tt.status {
-				t.Errorf("StatusCode = %d, want %d", apiErr.StatusCode, tt.status)
-			}
-			if got := ts.hits.Load(); got != tt.wantAttempts || int64(apiErr.Attempts) != tt.wantAttempts {
-				t.Errorf("server saw %d attempts, error says %d; want %d", got, apiErr.Attempts, tt.wantAttempts)
-			}
-		})
-	}
-}
-
-func TestRetryThenSuccess(t *testing.T) {
-	c, mux, ts := setup(t)
-	mux.HandleFunc("/v1/users/{id}", failThen(2, http.StatusBadGateway, "", okUser))
-	u, err := c.DeleteUser(context.Background(), testUserID)
-	if err != nil || u.UserID != testUserID {
-		t.Fatalf("DeleteUser = %+v, %v; want the user", u, err)
-	}
-	if n := ts.hits.Load(); n != 3 {
-		t.Errorf("attempts = %d, want 3", n)
-	}
-}
-
-func TestWithMaxRetries(t *testing.T) {
-	for _, n := range []int{0, 1, 4} {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			// WithMaxRetries wins over WithRetryPolicy whatever the order.
-			c, mux, ts := setup(t, WithMaxRetries(n), WithRetryPolicy(fastRetries()))
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(http.StatusServiceUnavailable)
-			})
-			_, err := c.DeleteUser(context.Background(), testUserID)
-			var apiErr *APIError
-			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
-				t.Fatalf("err = %v, want *APIError 503", err)
-			}
-			if got := ts.hits.Load(); got != int64(n+1) {
-				t.Errorf("attempts = %d, want %d", got, n+1)
-			}
-		})
-	}
-}
-
 // hijack takes over the connection of a request, for faults below HTTP.
 func hijack(t *testing.T, w http.ResponseWriter) net.Conn {
 	conn, _, err := http.NewResponseController(w).Hijack()
@@ -279,350 +205,16 @@ func hijack(t *testing.T, w http.ResponseWriter) net.Conn {
 	return conn
 }
 
-func TestRetryConnectionFailures(t *testing.T) {
-	tests := []struct {
-		name  string
-		fault func(t *testing.T, w http.ResponseWriter)
-	}{
-		{"reset before response", func(t *testing.T, w http.ResponseWriter) {
-			if conn := hijack(t, w); conn != nil {
-				conn.(*net.TCPConn).SetLinger(0)
-				conn.Close()
-			}
-		}},
-		{"EOF before response", func(t *testing.T, w http.ResponseWriter) {
-			if conn := hijack(t, w); conn != nil {
-				conn.Close()
-			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name+" then success", func(t *testing.T) {
-			c, mux, ts := setup(t)
-			var n atomic.Int64
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-				if n.Add(1) == 1 {
-					tt.fault(t, w)
-					return
-				}
-				okUser(w, r)
-			})
-			if _, err := c.DeleteUser(context.Background(), testUserID); err != nil {
-				t.Fatalf("DeleteUser: %v", err)
-			}
-			if got := ts.hits.Load(); got != 2 {
-				t.Errorf("attempts = %d, want 2", got)
-			}
-		})
-		t.Run(tt.name+" every time", func(t *testing.T) {
-			c, mux, ts := setup(t)
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) { tt.fault(t, w) })
-			_, err := c.DeleteUser(context.Background(), testUserID)
-			var reqErr *RequestError
-			if !errors.As(err, &reqErr) || reqErr.Attempts != 3 {
-				t.Fatalf("err = %v, want *RequestError after 3 attempts", err)
-			}
-			if got := ts.hits.Load(); got != 3 {
-				t.Errorf("server saw %d attempts, want 3", got)
-			}
-		})
-	}
-
-	t.Run("connection refused", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close() // nothing listens there now
-		c, err := NewClient(WithAPIKey(testKey), WithBaseURL("http://"+addr+"/v1"), WithRetryPolicy(fastRetries()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.DeleteUser(context.Background(), testUserID)
-		var reqErr *RequestError
-		var opErr *net.OpError
-		if !errors.As(err, &reqErr) || reqErr.Attempts != 3 || !errors.As(err, &opErr) || opErr.Op != "dial" {
-			t.Fatalf("err = %v, want a dial *net.OpError in a *RequestError after 3 attempts", err)
-		}
-	})
-}
-
-func TestRetryAfterHonoured(t *testing.T) {
-	tests := []struct {
-		name   string
-		status int
-		value  func() string
-	}{
-		{"429 seconds", http.StatusTooManyRequests, func() string { return "1" }},
-		{"503 HTTP-date", http.StatusServiceUnavailable, func() string {
-			return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			// Backoff alone would wait a millisecond; only Retry-After can
-			// make the client wait about a second.
-			c, mux, _ := setup(t)
-			var mu sync.Mutex
-			var at []time.Time
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				at = append(at, time.Now())
-				n := len(at)
-				mu.Unlock()
-				if n == 1 {
-					w.Header().Set("Retry-After", tt.value())
-					w.WriteHeader(tt.status)
-					return
-				}
-				okUser(w, r)
-			})
-			if _, err := c.DeleteUser(context.Background(), testUserID); err != nil {
-				t.Fatalf("DeleteUser: %v", err)
-			}
-			if len(at) != 2 {
-				t.Fatalf("attempts = %d, want 2", len(at))
-			}
-			if gap := at[1].Sub(at[0]); gap < 900*time.Millisecond {
-				t.Errorf("retry came %v after the first attempt; Retry-After asked for about 1s", gap)
-			}
-		})
-	}
-}
-
-func TestRetryAfterPastCapOrDeadlineFailsAtOnce(t *testing.T) {
-	tests := []struct {
-		name       string
-		retryAfter string
-		deadline   time.Duration
-		policy     RetryPolicy
-	}{
-		// Without the cap the client would sleep 5s and try again.
-		{"past cap", "5", 30 * time.Second, RetryPolicy{MaxRetries: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxRetryAfter: time.Second}},
-		{"past deadline", "10", 2 * time.Second, fastRetries()},
-		// Plain backoff longer than the time left is not slept either.
-		{"backoff past deadline", "", 2 * time.Second, RetryPolicy{MaxRetries: 2, InitialBackoff: time.Minute, MaxBackoff: time.Minute}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mux, ts := setup(t, WithRetryPolicy(tt.policy))
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-				if tt.retryAfter != "" {
-					w.Header().Set("Retry-After", tt.retryAfter)
-				}
-				w.WriteHeader(http.StatusServiceUnavailable)
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
-			defer cancel()
-			_, err := c.DeleteUser(ctx, testUserID)
-			var apiErr *APIError
-			if !errors.As(err, &apiErr) || errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("err = %v, want the 503 *APIError at once, not a timeout", err)
-			}
-			if n := ts.hits.Load(); n != 1 || apiErr.Attempts != 1 {
-				t.Errorf("attempts = %d (error says %d), want 1", n, apiErr.Attempts)
-			}
-			if tt.retryAfter == "5" && apiErr.RetryAfter != 5*time.Second {
-				t.Errorf("RetryAfter = %v, want 5s", apiErr.RetryAfter)
-			}
-		})
-	}
-}
-
-func TestCancelStopsBackoff(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	// The client logs "attempt failed" just before it sleeps a minute:
-	// cancel right then.
-	onLog := slog.New(logHook(func(r slog.Record) {
-		if r.Message == "pagecall: attempt failed" {
-			cancel()
-		}
-	}))
-	c, mux, _ := setup(t, WithLogger(onLog), WithRetryPolicy(RetryPolicy{MaxRetries: 2, InitialBackoff: time.Minute, MaxBackoff: time.Minute}))
-	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	})
-	done := make(chan error, 1)
-	go func() { _, err := c.DeleteUser(ctx, testUserID); done <- err }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("err = %v, want context.Canceled", err)
-		}
-		var reqErr *RequestError
-		var last *APIError
-		if !errors.As(err, &reqErr) || !errors.As(reqErr.Last, &last) || last.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("err = %#v, want a *RequestError whose Last is the 503", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("DeleteUser still sleeping after its context was cancelled")
-	}
-}
-
 // logHook is a slog.Handler that calls a function for each debug record.
 type logHook func(slog.Record)
 
-func (logHook) Enabled(context.Context, slog.Level) bool        { return true }
+func (logHook) Enabled(context.Context, slog.Level) bool { return true }
+
 func (h logHook) Handle(_ context.Context, r slog.Record) error { h(r); return nil }
-func (h logHook) WithAttrs([]slog.Attr) slog.Handler            { return h }
-func (h logHook) WithGroup(string) slog.Handler                 { return h }
 
-func TestHangingServerBoundedByDeadline(t *testing.T) {
-	c, mux, _ := setup(t)
-	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done() // never answers while the client waits
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { _, err := c.DeleteUser(ctx, testUserID); done <- err }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v, want context.DeadlineExceeded", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("DeleteUser hung past its deadline")
-	}
-}
+func (h logHook) WithAttrs([]slog.Attr) slog.Handler { return h }
 
-func TestFailedAttemptBodyDrainedConnectionReused(t *testing.T) {
-	c, mux, ts := setup(t)
-	page := "<html><body>" + strings.Repeat("Service temporarily unavailable. ", 1500) + "</body></html>" // ~48 KiB
-	mux.HandleFunc("/v1/users/{id}", failThen(2, http.StatusServiceUnavailable, page, okUser))
-	if _, err := c.DeleteUser(context.Background(), testUserID); err != nil {
-		t.Fatalf("DeleteUser: %v", err)
-	}
-	if n := ts.conns.Load(); n != 1 {
-		t.Errorf("TCP connections = %d, want 1 (failed attempts' bodies drained and the connection reused)", n)
-	}
-}
-
-func TestResponseSizeCap(t *testing.T) {
-	tests := []struct {
-		name    string
-		opts    []Option
-		size    int
-		chunked bool
-	}{
-		{"content-length over option", []Option{WithMaxResponseBytes(1024)}, 2048, false},
-		{"chunked over option", []Option{WithMaxResponseBytes(1024)}, 2048, true},
-		{"chunked over default", nil, DefaultMaxResponseBytes + 1, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, mux, ts := setup(t, tt.opts...)
-			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				if !tt.chunked {
-					w.Header().Set("Content-Length", fmt.Sprint(tt.size))
-				}
-				body := append([]byte(`{"user":{"name":"`), bytes.Repeat([]byte("x"), tt.size)...)
-				w.Write(body[:tt.size])
-			})
-			_, err := c.DeleteUser(context.Background(), testUserID)
-			if !errors.Is(err, ErrResponseTooLarge) {
-				t.Fatalf("err = %v, want ErrResponseTooLarge", err)
-			}
-			if n := ts.hits.Load(); n != 1 {
-				t.Errorf("attempts = %d, want 1 (a large body is not retried)", n)
-			}
-		})
-	}
-}
-
-// TestMalformedSuccessBody: a 2xx body that is not JSON, or not whole, is
-// ErrMalformedResponse in both modes; one that is JSON but does not fit the
-// model is drift, which only a strict client turns into that error.
-func TestMalformedSuccessBody(t *testing.T) {
-	tests := []struct {
-		name, contentType, body string
-		lenientOK               bool // the default client succeeds
-	}{
-		{"truncated JSON", "application/json", `{"user": {"user_id": "x"`, false},
-		{"wrong type", "application/json", `{"user": "not an object"}`, true},
-		{"not JSON", "text/html", `<html>ok</html>`, false},
-		{"a number for the body", "application/json", `42`, false},
-		{"empty", "application/json", ``, false},
-	}
-	for _, tt := range tests {
-		for _, strict := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/strict=%v", tt.name, strict), func(t *testing.T) {
-				var opts []Option
-				if strict {
-					opts = append(opts, WithStrictResponses())
-				}
-				c, mux, ts := setup(t, opts...)
-				mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-					w.Header().Set("Content-Type", tt.contentType)
-					io.WriteString(w, tt.body)
-				})
-				u, err := c.DeleteUser(context.Background(), testUserID)
-				if n := ts.hits.Load(); n != 1 {
-					t.Errorf("requests = %d, want 1: a 2xx answer is never retried", n)
-				}
-				if tt.lenientOK && !strict {
-					if err != nil || u == nil {
-						t.Fatalf("DeleteUser = %v, %v; want success: the server reported success", u, err)
-					}
-					return
-				}
-				var reqErr *RequestError
-				if !errors.Is(err, ErrMalformedResponse) || !errors.As(err, &reqErr) || u != nil {
-					t.Fatalf("DeleteUser = %v, %v; want a *RequestError with ErrMalformedResponse", u, err)
-				}
-				if msg := err.Error(); !strings.HasPrefix(msg, "pagecall: DELETE /v1/users/"+testUserID+": malformed response") {
-					t.Errorf("Error() = %q, want it to name the request once", msg)
-				}
-			})
-		}
-	}
-}
-
-func TestInvalidUserIDNotSent(t *testing.T) {
-	for _, id := range []string{"", ".", ".."} {
-		t.Run(fmt.Sprintf("%q", id), func(t *testing.T) {
-			c, mux, ts := setup(t)
-			mux.HandleFunc("/", okUser)
-			_, err := c.DeleteUser(context.Background(), id)
-			if !errors.Is(err, ErrInvalidUserID) {
-				t.Fatalf("err = %v, want ErrInvalidUserID", err)
-			}
-			if n := ts.hits.Load(); n != 0 {
-				t.Errorf("%d requests sent for an invalid ID", n)
-			}
-		})
-	}
-}
-
-func TestUserIDSentAsOneSegment(t *testing.T) {
-	ids := []string{"a/b", "a?b=c", "a#b", "a b", "%2F", "%", "ユーザー", "../rooms/x", "./x", "...", "a;b", "a\\b", "+plus", "x\x00y", "tab\t"}
-	for _, id := range ids {
-		t.Run(fmt.Sprintf("%q", id), func(t *testing.T) {
-			c, mux, _ := setup(t)
-			var escaped, decoded string
-			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-				escaped, decoded = r.URL.EscapedPath(), r.URL.Path
-				writeUser(w, "ok")
-			})
-			if _, err := c.DeleteUser(context.Background(), id); err != nil {
-				t.Fatalf("DeleteUser: %v", err)
-			}
-			seg, found := strings.CutPrefix(escaped, "/v1/users/")
-			if !found || strings.Contains(seg, "/") {
-				t.Fatalf("server got path %q, want one segment under /v1/users/", escaped)
-			}
-			if got, err := url.PathUnescape(seg); err != nil || got != id {
-				t.Errorf("segment %q decodes to %q (%v), want %q", seg, got, err, id)
-			}
-			if decoded != "/v1/users/"+id {
-				t.Errorf("server decoded path %q, want %q", decoded, "/v1/users/"+id)
-			}
-		})
-	}
-}
+func (h logHook) WithGroup(string) slog.Handler { return h }
 
 func TestBaseURLSecurity(t *testing.T) {
 	tests := []struct {
@@ -771,191 +363,160 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-func TestAPIErrorFields(t *testing.T) {
-	c, mux, _ := setup(t)
-	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Request-Id", "req-42")
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"message": "user not found"}`)
-	})
-	_, err := c.DeleteUser(context.Background(), "nobody")
-	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
-		t.Fatalf("err = %v, want *APIError", err)
-	}
-	want := APIError{StatusCode: 400, Method: "DELETE", Path: "/v1/users/nobody", Message: "user not found", RequestID: "req-42", Attempts: 1}
-	got := *apiErr
-	got.Body, got.Header = nil, nil
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("APIError = %+v\nwant %+v", got, want)
-	}
-	if string(apiErr.Body) != `{"message": "user not found"}` {
-		t.Errorf("Body = %q", apiErr.Body)
-	}
-	if msg := err.Error(); msg != "pagecall: DELETE /v1/users/nobody: 400 Bad Request: user not found (request id req-42)" {
-		t.Errorf("Error() = %q", msg)
-	}
+// sendRaw sends req, as it is, through the client's request loop.
+func sendRaw(c *Client, req *http.Request) error {
+	op := &operation{method: req.Method, raw: true}
+	return c.loop.call(req.Context(), op, nil, nil, func(context.Context, string) (*http.Request, error) { return req, nil }, nil)
 }
 
-func TestAPIOperationsGetTheSameTreatment(t *testing.T) {
-	c, mux, ts := setup(t)
-	var auths []string
-	var mu sync.Mutex
-	failOnce := failThen(1, http.StatusServiceUnavailable, "", okUser)
-	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auths = append(auths, r.Header.Get("Authorization"))
-		mu.Unlock()
-		failOnce(w, r)
-	})
-
-	resp, err := Check(c.API().DeleteUserWithResponse(context.Background(), testUserID))
-	if err != nil {
-		t.Fatalf("API().DeleteUserWithResponse: %v", err)
-	}
-	if resp.JSON200 == nil || resp.JSON200.User.UserID != testUserID {
-		t.Errorf("JSON200 = %+v", resp.JSON200)
-	}
-	if n := ts.hits.Load(); n != 2 {
-		t.Errorf("attempts = %d, want 2 (retried through API())", n)
-	}
-	for _, a := range auths {
-		if a != "Bearer "+testKey {
-			t.Errorf("Authorization = %q", a)
+// TestMaxResponseBytesZeroIsDefault: WithMaxResponseBytes of 0 or below
+// leaves the default cap rather than refusing every body. (Found by
+// gremlins: 0 taken as a cap of 0 bytes passed every test.)
+func TestMaxResponseBytesZeroIsDefault(t *testing.T) {
+	for _, n := range []int64{0, -1} {
+		c, err := NewClient(WithAPIKey("key"), WithMaxResponseBytes(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.loop.maxBody != DefaultMaxResponseBytes {
+			t.Errorf("WithMaxResponseBytes(%d): cap %d, want DefaultMaxResponseBytes (%d)", n, c.loop.maxBody, DefaultMaxResponseBytes)
 		}
 	}
-
-	// A request an editor points at another host is not sent, and the key
-	// goes nowhere.
-	other := newTestServer(t)
-	other.mux.HandleFunc("/", okUser)
-	otherURL, _ := url.Parse(other.URL)
-	_, err = Check(c.API().DeleteUserWithResponse(context.Background(), testUserID, func(_ context.Context, r *http.Request) error {
-		r.URL.Host = otherURL.Host
-		return nil
-	}))
-	if !errors.Is(err, ErrOutsideBaseURL) {
-		t.Errorf("err = %v, want ErrOutsideBaseURL", err)
-	}
-	if n := other.hits.Load(); n != 0 {
-		t.Errorf("other host got %d requests", n)
-	}
-}
-
-func TestCheckMapsResponsesFromAnyClient(t *testing.T) {
-	ts := newTestServer(t)
-	ts.mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, "no such user\n")
-	})
-	// A bare generated client: no request loop, non-2xx come back as
-	// responses.
-	raw, err := wire.NewClientWithResponses(ts.base())
+	c, err := NewClient(WithAPIKey("key"), WithMaxResponseBytes(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := Check(raw.DeleteUserWithResponse(context.Background(), "ghost"))
-	var apiErr *APIError
-	if !errors.As(err, &apiErr) || resp != nil {
-		t.Fatalf("Check = %v, %v; want nil and *APIError", resp, err)
-	}
-	if apiErr.StatusCode != 400 || apiErr.Message != "no such user" || apiErr.Method != "DELETE" || apiErr.Path != "/v1/users/ghost" {
-		t.Errorf("APIError = %+v", apiErr)
-	}
-	if _, err := Check[*wire.DeleteUserResponse](nil, nil); err == nil {
-		t.Error("Check(nil, nil) = nil error")
+	if c.loop.maxBody != 1 {
+		t.Errorf("WithMaxResponseBytes(1): cap %d, want 1", c.loop.maxBody)
 	}
 }
 
-func TestMethodAwareRetries(t *testing.T) {
-	tests := []struct {
-		method       string
-		status       int
-		wantAttempts int
+// TestWithHTTPClientLeavesCallersClientAlone: NewClient works on a copy of
+// the caller's *http.Client: its CheckRedirect is neither replaced nor
+// wrapped, however many clients are made from it, and a nil one stays nil.
+func TestWithHTTPClientLeavesCallersClientAlone(t *testing.T) {
+	own := func(*http.Request, []*http.Request) error { return nil }
+	withOwn := &http.Client{CheckRedirect: own}
+	withNone := &http.Client{}
+	for range 3 {
+		relClient(t, "http://127.0.0.1:1/v1", WithHTTPClient(withOwn))
+		relClient(t, "http://127.0.0.1:1/v1", WithHTTPClient(withNone))
+	}
+	if withNone.CheckRedirect != nil {
+		t.Error("the caller's client with no CheckRedirect got one")
+	}
+	if reflect.ValueOf(withOwn.CheckRedirect).Pointer() != reflect.ValueOf(own).Pointer() {
+		t.Error("the caller's CheckRedirect was replaced or wrapped")
+	}
+	// Behaviourally too: the caller's client, used directly, keeps the
+	// header on a redirect off the base (its own policy, not ours).
+	req := httptest.NewRequest(http.MethodGet, "http://elsewhere.example/x", nil)
+	req.Header.Set("Authorization", "Bearer theirs")
+	if err := withOwn.CheckRedirect(req, make([]*http.Request, 20)); err != nil || req.Header.Get("Authorization") == "" {
+		t.Errorf("the caller's CheckRedirect now returns %v and leaves Authorization %q", err, req.Header.Get("Authorization"))
+	}
+}
+
+// TestWithAPIKeyEmptyDoesNotFallBackToEnv: an explicit empty key (say, an
+// empty value in a configuration file) is missing, not a reason to take
+// another key from the environment.
+func TestWithAPIKeyEmptyDoesNotFallBackToEnv(t *testing.T) {
+	t.Setenv(EnvAPIKey, "pk_from_env_must_not_be_used")
+	_, err := NewClient(WithAPIKey(""), WithBaseURL("http://127.0.0.1:1/v1"))
+	if !errors.Is(err, ErrMissingAPIKey) {
+		t.Fatalf("NewClient(WithAPIKey(\"\")) with %s set: err = %v, want ErrMissingAPIKey", EnvAPIKey, err)
+	}
+}
+
+// TestDefaultTransportTimeouts inspects the default transport: every step
+// before a response (connect, TLS handshake, response headers) has a bound
+// of its own, so that a call without a deadline (WithTimeout(0)) cannot
+// hang on one of them.
+func TestDefaultTransportTimeouts(t *testing.T) {
+	c := relClient(t, "https://api.pagecall.invalid/v1")
+	tr, ok := c.loop.hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("default transport is %T", c.loop.hc.Transport)
+	}
+	for _, f := range []struct {
+		name     string
+		got, max time.Duration
 	}{
-		{http.MethodPost, http.StatusBadGateway, 1},
-		{http.MethodPost, http.StatusInternalServerError, 1},
-		{http.MethodPost, http.StatusGatewayTimeout, 1},
-		{http.MethodPost, http.StatusServiceUnavailable, 1},
-		{http.MethodPatch, http.StatusServiceUnavailable, 1},
-		{http.MethodPost, http.StatusTooManyRequests, 3},
-		{http.MethodPut, http.StatusServiceUnavailable, 3},
-		{http.MethodGet, http.StatusBadGateway, 3},
-		{http.MethodDelete, http.StatusGatewayTimeout, 3},
+		{"TLSHandshakeTimeout", tr.TLSHandshakeTimeout, 30 * time.Second},
+		{"ResponseHeaderTimeout", tr.ResponseHeaderTimeout, time.Minute},
+		{"IdleConnTimeout", tr.IdleConnTimeout, 5 * time.Minute},
+	} {
+		if f.got <= 0 || f.got > f.max {
+			t.Errorf("%s = %v, want in (0, %v]", f.name, f.got, f.max)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.method, " ", tt.status), func(t *testing.T) {
-			c, mux, _ := setup(t)
-			var bodies []string
-			var mu sync.Mutex
-			mux.HandleFunc("/v1/rooms/r1", func(w http.ResponseWriter, r *http.Request) {
-				b, _ := io.ReadAll(r.Body)
-				mu.Lock()
-				bodies = append(bodies, string(b))
-				mu.Unlock()
-				w.WriteHeader(tt.status)
-			})
-			// A plain body without GetBody: the loop must buffer it for replay.
-			payload := `{"name":"standup","is_ephemeral":true}`
-			req, err := http.NewRequestWithContext(context.Background(), tt.method, c.BaseURL()+"/rooms/r1", io.NopCloser(strings.NewReader(payload)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.loop.Do(req)
-			var apiErr *APIError
-			if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status {
-				t.Fatalf("err = %v, want *APIError %d", err, tt.status)
-			}
-			if len(bodies) != tt.wantAttempts {
-				t.Fatalf("sent %d times, want %d", len(bodies), tt.wantAttempts)
-			}
-			for i, b := range bodies {
-				if b != payload {
-					t.Errorf("attempt %d body = %q, want %q", i+1, b, payload)
-				}
-			}
-		})
+	if tr.DialContext == nil {
+		t.Error("no DialContext: the connect timeout is net/http's (none)")
 	}
+	t.Logf("dial %v, TLS handshake %v, response header %v, idle %v", dialTimeout, tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.IdleConnTimeout)
 }
 
-func TestPostRetriedOnlyWhenNeverSent(t *testing.T) {
-	t.Run("dial failure", func(t *testing.T) {
+// TestDefaultTransportStepTimeouts proves the connect and TLS-handshake
+// bounds by hitting them: with no deadline of the caller's and
+// WithTimeout(0), a connect that never completes and a server that never
+// answers the TLS hello each end in about 10 s with a timeout error.
+func TestDefaultTransportStepTimeouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the 10 s connect and TLS-handshake timeouts")
+	}
+	t.Parallel()
+
+	run := func(t *testing.T, base string, want func(error) bool) {
+		c := relClient(t, base, WithTimeout(0), WithMaxRetries(0))
+		// The caller's own bound, far past the transport's; only hit if
+		// the transport has none.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := c.DeleteUser(ctx, "u1")
+		elapsed := time.Since(start)
+		t.Logf("after %v: %v", elapsed.Round(time.Millisecond), err)
+		if err == nil || ctx.Err() != nil || !want(err) {
+			t.Fatalf("err = %v (caller's context: %v), want the transport's own timeout", err, ctx.Err())
+		}
+		if elapsed > 10*time.Second+relSlack {
+			t.Errorf("returned after %v, want about 10 s", elapsed)
+		}
+	}
+
+	t.Run("connect", func(t *testing.T) {
+		t.Parallel()
+		addr := relFullBacklog(t)
+		run(t, "http://"+addr+"/v1", func(err error) bool {
+			var op *net.OpError
+			return errors.As(err, &op) && op.Op == "dial" && op.Timeout()
+		})
+	})
+	t.Run("TLS handshake", func(t *testing.T) {
+		t.Parallel()
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		addr := ln.Addr().String()
-		ln.Close()
-		c, err := NewClient(WithAPIKey(testKey), WithBaseURL("http://"+addr+"/v1"), WithRetryPolicy(fastRetries()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, _ := http.NewRequest(http.MethodPost, c.BaseURL()+"/rooms", strings.NewReader("{}"))
-		_, err = c.loop.Do(req)
-		var reqErr *RequestError
-		if !errors.As(err, &reqErr) || reqErr.Attempts != 3 {
-			t.Fatalf("err = %v, want 3 attempts (nothing reached the server)", err)
-		}
-	})
-	t.Run("reset after the request was written", func(t *testing.T) {
-		c, mux, ts := setup(t)
-		mux.HandleFunc("/v1/rooms", func(w http.ResponseWriter, r *http.Request) {
-			io.ReadAll(r.Body)
-			if conn := hijack(t, w); conn != nil {
-				conn.(*net.TCPConn).SetLinger(0)
-				conn.Close()
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			var held []net.Conn
+			defer func() {
+				for _, c := range held {
+					c.Close()
+				}
+			}()
+			for {
+				c, err := ln.Accept() // accept, then never answer the hello
+				if err != nil {
+					return
+				}
+				held = append(held, c)
 			}
 		})
-		req, _ := http.NewRequest(http.MethodPost, c.BaseURL()+"/rooms", strings.NewReader("{}"))
-		_, err := c.loop.Do(req)
-		var reqErr *RequestError
-		if !errors.As(err, &reqErr) {
-			t.Fatalf("err = %v, want *RequestError", err)
-		}
-		if n := ts.hits.Load(); n != 1 {
-			t.Errorf("POST sent %d times after an ambiguous reset, want 1", n)
-		}
+		t.Cleanup(func() { ln.Close(); wg.Wait() })
+		run(t, "https://"+ln.Addr().String()+"/v1", func(err error) bool {
+			return strings.Contains(err.Error(), "TLS handshake timeout")
+		})
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -98,5 +99,52 @@ func TestScrubUsesTheRule(t *testing.T) {
 				t.Errorf("Body = %s, want it to hold %q", apiErr.Body, tt.want)
 			}
 		})
+	}
+}
+
+// relAuthLog records the Authorization header of every request a server
+// gets.
+type relAuthLog struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (l *relAuthLog) add(r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seen = append(l.seen, r.Header.Get("Authorization"))
+}
+
+func (l *relAuthLog) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.seen...)
+}
+
+// TestErrorsNeverContainEchoedKey: a server that echoes the request's
+// Authorization header back in its error body does not get the key into
+// the error's message, body or Error() line.
+func TestErrorsNeverContainEchoedKey(t *testing.T) {
+	base, _ := relServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"message":"token %s is not valid"}`, r.Header.Get("Authorization"))
+	})
+	c := relClient(t, base)
+	_, err := c.DeleteUser(context.Background(), "u1")
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("err = %v, want a 401 *APIError", err)
+	}
+	if !strings.Contains(apiErr.Message, "is not valid") {
+		t.Fatalf("message %q lost the server's text", apiErr.Message)
+	}
+	for what, s := range map[string]string{
+		"Error()": err.Error(), "Message": apiErr.Message, "Body": string(apiErr.Body),
+		"%+v": fmt.Sprintf("%+v", err), "%#v": fmt.Sprintf("%#v", apiErr),
+	} {
+		if strings.Contains(s, relKey) {
+			t.Errorf("%s contains the key: %s", what, s)
+		}
 	}
 }

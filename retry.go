@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -149,9 +148,9 @@ func (p RetryPolicy) Backoff(retry int) time.Duration {
 	return lo + rand.N(hi-lo+1)
 }
 
-// IsIdempotent reports whether a request with this method may be replayed
+// isIdempotent reports whether a request with this method may be replayed
 // after an ambiguous failure (one where the server may have acted on it).
-func IsIdempotent(method string) bool {
+func isIdempotent(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut,
 		http.MethodDelete, http.MethodTrace:
@@ -160,14 +159,8 @@ func IsIdempotent(method string) bool {
 	return false
 }
 
-// RetryableStatus reports whether an answer with this status is worth
-// another attempt of a request with this method.
-func RetryableStatus(method string, status int) bool {
-	return retryableStatus(IsIdempotent(method), status)
-}
-
-// retryableStatus is RetryableStatus for a request known to be idempotent
-// or not (see requestIsIdempotent).
+// retryableStatus reports whether an answer with this status is worth
+// another attempt of a request that is idempotent or not.
 func retryableStatus(idempotent bool, status int) bool {
 	switch {
 	case status == http.StatusTooManyRequests:
@@ -186,18 +179,12 @@ func retryableStatus(idempotent bool, status int) bool {
 	return false
 }
 
-// RetryableError reports whether a transport error (no HTTP answer) is worth
-// another attempt of a request with this method. Cancellation, deadlines
-// (other than a dial timeout), TLS certificate errors, unknown hosts,
-// redirect loops and oversized bodies are final. The caller must also stop
-// when its own context has ended: a dial timeout and a cancelled context
-// can look alike.
-func RetryableError(method string, err error) bool {
-	return retryableError(IsIdempotent(method), err)
-}
-
-// retryableError is RetryableError for a request known to be idempotent or
-// not (see requestIsIdempotent).
+// retryableError reports whether a transport error (no HTTP answer) is
+// worth another attempt of a request that is idempotent or not.
+// Cancellation, deadlines (other than a dial timeout), TLS certificate
+// errors, unknown hosts, redirect loops and oversized bodies are final. The
+// caller must also stop when its own context has ended: a dial timeout and
+// a cancelled context can look alike.
 func retryableError(idempotent bool, err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
@@ -225,10 +212,10 @@ func retryableError(idempotent bool, err error) bool {
 	return idempotent
 }
 
-// ParseRetryAfter parses a Retry-After header value, given in seconds or as
+// parseRetryAfter parses a Retry-After header value, given in seconds or as
 // an HTTP-date, into a wait relative to now. A date in the past means no
 // wait. ok is false when the value is absent or malformed.
-func ParseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) {
+func parseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return 0, false
@@ -258,156 +245,4 @@ func ParseRetryAfter(value string, now time.Time) (wait time.Duration, ok bool) 
 // honoursRetryAfter reports whether Retry-After is read for this status.
 func honoursRetryAfter(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
-}
-
-// Retry budget: a client-wide quota of retry credits that lets a client
-// retry through a burst of failures and stops it from multiplying the load
-// on an API that is down.
-//
-// Three published designs were weighed:
-//
-//   - gRPC's retry throttling (gRFC A6): 10 tokens, every failed attempt
-//     takes 1, every other answer gives back 0.1, retries only above half.
-//     It was this client's first budget. It cannot tell a burst from an
-//     outage: 64 calls failing at the same moment drain it, so 60 of them
-//     fail unretried, and 64 failures take 640 successes to repay. Sizing
-//     the bucket up for bursts makes the repayment slower still.
-//   - Finagle's RetryBudget: retries up to a share (20%) of the requests of
-//     the last 10 s, plus a reserve of 10 retries a second. It depends on
-//     the clock, and it allows its share of retries for as long as an
-//     outage lasts: 1.2 requests a call forever, never falling.
-//   - The AWS SDKs' retry quota: 500 tokens; a retry costs 5 (10 after a
-//     timeout); a call that succeeds after retrying gives its cost back, and
-//     one that succeeds at once adds 1.
-//
-// This budget is the AWS quota. The refund is what tells a burst from an
-// outage without a clock: a burst's retries succeed and give back what they
-// took, so a burst costs nothing once it is over, however large, while an
-// outage's retries fail and the credits are gone; each call then makes a
-// single attempt until successes earn credits back (5 for each retry).
-// Two changes:
-//
-//   - The cost is taken when an attempt fails in a way worth retrying,
-//     whatever the method, not only when a retry is sent: a POST answered
-//     503 is a failure of the service even though it is not retried, and
-//     it lowers the budget of every other call.
-//   - 400 tokens by default, not 500: 80 retries. A burst of 64 simultaneous failures
-//     (the CLI's highest --concurrency) takes 320 and is retried in full,
-//     while a total outage spends at most 80 retries in all, so 1,000 calls
-//     into it make at most 1.08 attempts each, and fewer per call the
-//     longer it lasts.
-//
-// First attempts are never refused, so the first call after recovery goes
-// through. RetryPolicy.BudgetCapacity sizes the quota and
-// RetryPolicy.DisableBudget turns it off (the AWS SDKs offer the same,
-// asked for in aws-sdk-go-v2#1665).
-const (
-	budgetCapacity    = DefaultBudgetCapacity // tokens, and where a new client starts
-	budgetRetryCost   = 5                     // what an attempt that fails takes
-	budgetTimeoutCost = 10                    // what a timed-out attempt takes: it held a connection the longest
-	budgetReward      = 1                     // what a call that succeeds without a failure adds
-)
-
-// retryBudget is the quota described above. Safe for concurrent use: the
-// tokens are one lock-free int64; capacity and off never change.
-type retryBudget struct {
-	left     atomic.Int64
-	capacity int64
-	off      bool // RetryPolicy.DisableBudget: grant every retry, take nothing
-}
-
-// newRetryBudget returns a full budget of p's capacity (p with its
-// defaults filled in), or one that refuses nothing if p disables it.
-func newRetryBudget(p RetryPolicy) *retryBudget {
-	b := &retryBudget{capacity: int64(p.BudgetCapacity), off: p.DisableBudget}
-	if b.capacity <= 0 {
-		b.capacity = budgetCapacity
-	}
-	b.left.Store(b.capacity)
-	return b
-}
-
-// tokens returns the tokens left.
-func (b *retryBudget) tokens() float64 { return float64(b.left.Load()) }
-
-// budgetHold is one call's account with the retry budget: the tokens its
-// failed attempts took, which it gives back if the service answers it in
-// the end.
-type budgetHold struct{ held int64 }
-
-// onFailure records an attempt that failed in a way worth retrying (were
-// the method idempotent). It takes cost tokens if that many are left and
-// reports whether it did; a retry may be sent only then.
-func (b *retryBudget) onFailure(h *budgetHold, cost int64) bool {
-	if b.off {
-		return true
-	}
-	for {
-		old := b.left.Load()
-		if old < cost {
-			return false
-		}
-		if b.left.CompareAndSwap(old, old-cost) {
-			h.held += cost
-			return true
-		}
-	}
-}
-
-// onAnswer records an answer that is not a failure of the service (a 2xx,
-// or an error status not worth retrying such as 400 or 404): the call gives
-// back what its failed attempts took, or, if it took nothing, adds the
-// reward.
-func (b *retryBudget) onAnswer(h *budgetHold) {
-	if b.off {
-		return
-	}
-	n := h.held
-	if n == 0 {
-		n = budgetReward
-	}
-	h.held = 0
-	for {
-		old := b.left.Load()
-		v := min(old+n, b.capacity)
-		if v == old || b.left.CompareAndSwap(old, v) {
-			return
-		}
-	}
-}
-
-// retryCost is what a failed attempt takes from the budget: more for a
-// timeout, which held a connection and a server's attention the longest.
-func retryCost(err error) int64 {
-	var ne net.Error
-	if err != nil && errors.As(err, &ne) && ne.Timeout() {
-		return budgetTimeoutCost
-	}
-	return budgetRetryCost
-}
-
-// attemptsKey is the context key of CountAttempts.
-type attemptsKey struct{}
-
-// CountAttempts returns a copy of ctx that makes a call through a Client
-// store in *n how many requests it sent, retries included, whether it
-// succeeds or fails; 0 if it sent none. Read *n once the call has
-// returned. Errors carry the same count in their Attempts field.
-//
-// Deprecated: pass WithResponseInfo to the call and read
-// ResponseInfo.Attempts, which also reports the status, the request ID,
-// the duration and any drift of the answer. CountAttempts keeps working
-// until v2.
-func CountAttempts(ctx context.Context, n *int) context.Context {
-	if n != nil {
-		*n = 0
-	}
-	return context.WithValue(ctx, attemptsKey{}, n)
-}
-
-// noteAttempt stores attempt where CountAttempts asked for it.
-func noteAttempt(ctx context.Context, attempt int) {
-	if n, ok := ctx.Value(attemptsKey{}).(*int); ok && n != nil {
-		*n = attempt
-	}
 }

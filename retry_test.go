@@ -9,7 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -87,12 +90,12 @@ func TestRetryableStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete} {
-			if got := RetryableStatus(m, tt.status); got != tt.get {
+			if got := retryableStatus(isIdempotent(m), tt.status); got != tt.get {
 				t.Errorf("RetryableStatus(%s, %d) = %v, want %v", m, tt.status, got, tt.get)
 			}
 		}
 		for _, m := range []string{http.MethodPost, http.MethodPatch} {
-			if got := RetryableStatus(m, tt.status); got != tt.post {
+			if got := retryableStatus(isIdempotent(m), tt.status); got != tt.post {
 				t.Errorf("RetryableStatus(%s, %d) = %v, want %v", m, tt.status, got, tt.post)
 			}
 		}
@@ -132,10 +135,10 @@ func TestRetryableError(t *testing.T) {
 				errs = append(errs, &url.Error{Op: "Delete", URL: "https://x/v1/users/a", Err: tt.err})
 			}
 			for _, err := range errs {
-				if got := RetryableError(http.MethodDelete, err); got != tt.get {
+				if got := retryableError(true, err); got != tt.get {
 					t.Errorf("RetryableError(DELETE, %v) = %v, want %v", err, got, tt.get)
 				}
-				if got := RetryableError(http.MethodPost, err); got != tt.post {
+				if got := retryableError(false, err); got != tt.post {
 					t.Errorf("RetryableError(POST, %v) = %v, want %v", err, got, tt.post)
 				}
 			}
@@ -175,9 +178,9 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			got, ok := ParseRetryAfter(tt.value, now)
+			got, ok := parseRetryAfter(tt.value, now)
 			if got != tt.want || ok != tt.wantOK {
-				t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
+				t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.value, got, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
@@ -188,7 +191,7 @@ func TestIsIdempotent(t *testing.T) {
 		"GET": true, "HEAD": true, "OPTIONS": true, "PUT": true, "DELETE": true, "TRACE": true,
 		"POST": false, "PATCH": false, "CONNECT": false, "": false,
 	} {
-		if got := IsIdempotent(m); got != want {
+		if got := isIdempotent(m); got != want {
 			t.Errorf("IsIdempotent(%q) = %v, want %v", m, got, want)
 		}
 	}
@@ -272,13 +275,9 @@ func TestRetryCost(t *testing.T) {
 	}
 }
 
-func TestAPIErrorTemporary(t *testing.T) {
-	for status, want := range map[int]bool{400: false, 404: false, 408: true, 429: true, 500: true, 501: false, 503: true} {
-		if got := (&APIError{StatusCode: status}).Temporary(); got != want {
-			t.Errorf("APIError{%d}.Temporary() = %v, want %v", status, got, want)
-		}
-	}
-	var err error = &APIError{StatusCode: 503}
+// TestAPIErrorIsFoundByErrorsAs: an *APIError is found through errors.As.
+func TestAPIErrorIsFoundByErrorsAs(t *testing.T) {
+	var err error = fmt.Errorf("wrapped: %w", &APIError{StatusCode: 503})
 	if !errors.As(err, new(*APIError)) {
 		t.Error("errors.As fails on *APIError")
 	}
@@ -352,4 +351,426 @@ func TestRetryPolicyBudgetDefaults(t *testing.T) {
 	if got := (RetryPolicy{BudgetCapacity: 7}).withDefaults().BudgetCapacity; got != 7 {
 		t.Errorf("BudgetCapacity 7 with defaults = %d, want 7", got)
 	}
+}
+
+// TestBackoffRangeZeroMaxIsDefault: a MaxBackoff of 0 means
+// DefaultMaxBackoff, not "as long as InitialBackoff": late retries wait up
+// to DefaultMaxBackoff. (Found by gremlins: a zero MaxBackoff kept as
+// zero, then raised to InitialBackoff, passed every test.)
+func TestBackoffRangeZeroMaxIsDefault(t *testing.T) {
+	for _, p := range []RetryPolicy{
+		{},
+		{InitialBackoff: 10 * time.Millisecond},
+		{InitialBackoff: 10 * time.Millisecond, MaxBackoff: -time.Second},
+	} {
+		lo, hi := p.BackoffRange(20)
+		if hi != DefaultMaxBackoff || lo != DefaultMaxBackoff/2 {
+			t.Errorf("%+v: BackoffRange(20) = [%v, %v], want [%v, %v]", p, lo, hi, DefaultMaxBackoff/2, DefaultMaxBackoff)
+		}
+	}
+}
+
+// TestBackoffRangeOverflow: a doubling that overflows to zero is capped by
+// MaxBackoff like any long wait, never taken as a wait of zero. (Found by
+// gremlins: accepting a doubled backoff of 0 passed every test.)
+func TestBackoffRangeOverflow(t *testing.T) {
+	p := RetryPolicy{InitialBackoff: 1 << 34, MaxBackoff: time.Hour} // 2^34 ns << 30 wraps to 0
+	if lo, hi := p.BackoffRange(31); hi != time.Hour || lo != time.Hour/2 {
+		t.Errorf("BackoffRange(31) = [%v, %v], want [%v, %v]", lo, hi, time.Hour/2, time.Hour)
+	}
+}
+
+// TestBackoffReachesBothEnds: Backoff draws from the whole closed range
+// [max/2, max] of BackoffRange, both ends included, and a range of one
+// nanosecond does not panic. (Found by gremlins: a draw that never reached
+// the top passed every test.) With a range of three values, 300 draws
+// miss an end with probability (2/3)^300, below 1e-52.
+func TestBackoffReachesBothEnds(t *testing.T) {
+	p := RetryPolicy{InitialBackoff: 3, MaxBackoff: 3} // range [1ns, 3ns]
+	seen := map[time.Duration]bool{}
+	for range 300 {
+		d := p.Backoff(1)
+		if d < 1 || d > 3 {
+			t.Fatalf("Backoff(1) = %v, outside [1ns, 3ns]", d)
+		}
+		seen[d] = true
+	}
+	if !seen[1] || !seen[3] {
+		t.Errorf("300 draws gave %v, want both 1ns and 3ns among them", seen)
+	}
+	tiny := RetryPolicy{InitialBackoff: 1, MaxBackoff: 1} // range [0, 1ns]
+	for range 10 {
+		if d := tiny.Backoff(1); d < 0 || d > 1 {
+			t.Fatalf("Backoff(1) = %v, outside [0, 1ns]", d)
+		}
+	}
+}
+
+func TestRetryByStatus(t *testing.T) {
+	tests := []struct {
+		status       int
+		wantAttempts int64
+	}{
+		{http.StatusRequestTimeout, 3},
+		{http.StatusTooManyRequests, 3},
+		{http.StatusInternalServerError, 3},
+		{http.StatusBadGateway, 3},
+		{http.StatusServiceUnavailable, 3},
+		{http.StatusGatewayTimeout, 3},
+		{599, 3},
+		{http.StatusNotImplemented, 1},
+		{http.StatusBadRequest, 1},
+		{http.StatusUnauthorized, 1},
+		{http.StatusForbidden, 1},
+		{http.StatusNotFound, 1},
+		{http.StatusConflict, 1},
+		{http.StatusUnprocessableEntity, 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			c, mux, ts := setup(t)
+			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+			})
+			_, err := c.DeleteUser(context.Background(), testUserID)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("err = %v (%T), want *APIError", err, err)
+			}
+			if apiErr.StatusCode != tt.status {
+				t.Errorf("StatusCode = %d, want %d", apiErr.StatusCode, tt.status)
+			}
+			if got := ts.hits.Load(); got != tt.wantAttempts || int64(apiErr.Attempts) != tt.wantAttempts {
+				t.Errorf("server saw %d attempts, error says %d; want %d", got, apiErr.Attempts, tt.wantAttempts)
+			}
+		})
+	}
+}
+
+func TestRetryThenSuccess(t *testing.T) {
+	c, mux, ts := setup(t)
+	mux.HandleFunc("/v1/users/{id}", failThen(2, http.StatusBadGateway, "", okUser))
+	u, err := c.DeleteUser(context.Background(), testUserID)
+	if err != nil || u.UserID != testUserID {
+		t.Fatalf("DeleteUser = %+v, %v; want the user", u, err)
+	}
+	if n := ts.hits.Load(); n != 3 {
+		t.Errorf("attempts = %d, want 3", n)
+	}
+}
+
+func TestWithMaxRetries(t *testing.T) {
+	for _, n := range []int{0, 1, 4} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			// WithMaxRetries wins over WithRetryPolicy whatever the order.
+			c, mux, ts := setup(t, WithMaxRetries(n), WithRetryPolicy(fastRetries()))
+			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			})
+			_, err := c.DeleteUser(context.Background(), testUserID)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
+				t.Fatalf("err = %v, want *APIError 503", err)
+			}
+			if got := ts.hits.Load(); got != int64(n+1) {
+				t.Errorf("attempts = %d, want %d", got, n+1)
+			}
+		})
+	}
+}
+
+func TestRetryConnectionFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault func(t *testing.T, w http.ResponseWriter)
+	}{
+		{"reset before response", func(t *testing.T, w http.ResponseWriter) {
+			if conn := hijack(t, w); conn != nil {
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}
+		}},
+		{"EOF before response", func(t *testing.T, w http.ResponseWriter) {
+			if conn := hijack(t, w); conn != nil {
+				conn.Close()
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" then success", func(t *testing.T) {
+			c, mux, ts := setup(t)
+			var n atomic.Int64
+			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					tt.fault(t, w)
+					return
+				}
+				okUser(w, r)
+			})
+			if _, err := c.DeleteUser(context.Background(), testUserID); err != nil {
+				t.Fatalf("DeleteUser: %v", err)
+			}
+			if got := ts.hits.Load(); got != 2 {
+				t.Errorf("attempts = %d, want 2", got)
+			}
+		})
+		t.Run(tt.name+" every time", func(t *testing.T) {
+			c, mux, ts := setup(t)
+			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) { tt.fault(t, w) })
+			_, err := c.DeleteUser(context.Background(), testUserID)
+			var reqErr *RequestError
+			if !errors.As(err, &reqErr) || reqErr.Attempts != 3 {
+				t.Fatalf("err = %v, want *RequestError after 3 attempts", err)
+			}
+			if got := ts.hits.Load(); got != 3 {
+				t.Errorf("server saw %d attempts, want 3", got)
+			}
+		})
+	}
+
+	t.Run("connection refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there now
+		c, err := NewClient(WithAPIKey(testKey), WithBaseURL("http://"+addr+"/v1"), WithRetryPolicy(fastRetries()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.DeleteUser(context.Background(), testUserID)
+		var reqErr *RequestError
+		var opErr *net.OpError
+		if !errors.As(err, &reqErr) || reqErr.Attempts != 3 || !errors.As(err, &opErr) || opErr.Op != "dial" {
+			t.Fatalf("err = %v, want a dial *net.OpError in a *RequestError after 3 attempts", err)
+		}
+	})
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		value  func() string
+	}{
+		{"429 seconds", http.StatusTooManyRequests, func() string { return "1" }},
+		{"503 HTTP-date", http.StatusServiceUnavailable, func() string {
+			return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Backoff alone would wait a millisecond; only Retry-After can
+			// make the client wait about a second.
+			c, mux, _ := setup(t)
+			var mu sync.Mutex
+			var at []time.Time
+			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				at = append(at, time.Now())
+				n := len(at)
+				mu.Unlock()
+				if n == 1 {
+					w.Header().Set("Retry-After", tt.value())
+					w.WriteHeader(tt.status)
+					return
+				}
+				okUser(w, r)
+			})
+			if _, err := c.DeleteUser(context.Background(), testUserID); err != nil {
+				t.Fatalf("DeleteUser: %v", err)
+			}
+			if len(at) != 2 {
+				t.Fatalf("attempts = %d, want 2", len(at))
+			}
+			if gap := at[1].Sub(at[0]); gap < 900*time.Millisecond {
+				t.Errorf("retry came %v after the first attempt; Retry-After asked for about 1s", gap)
+			}
+		})
+	}
+}
+
+func TestRetryAfterPastCapOrDeadlineFailsAtOnce(t *testing.T) {
+	tests := []struct {
+		name       string
+		retryAfter string
+		deadline   time.Duration
+		policy     RetryPolicy
+	}{
+		// Without the cap the client would sleep 5s and try again.
+		{"past cap", "5", 30 * time.Second, RetryPolicy{MaxRetries: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxRetryAfter: time.Second}},
+		{"past deadline", "10", 2 * time.Second, fastRetries()},
+		// Plain backoff longer than the time left is not slept either.
+		{"backoff past deadline", "", 2 * time.Second, RetryPolicy{MaxRetries: 2, InitialBackoff: time.Minute, MaxBackoff: time.Minute}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, ts := setup(t, WithRetryPolicy(tt.policy))
+			mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				w.WriteHeader(http.StatusServiceUnavailable)
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			_, err := c.DeleteUser(ctx, testUserID)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("err = %v, want the 503 *APIError at once, not a timeout", err)
+			}
+			if n := ts.hits.Load(); n != 1 || apiErr.Attempts != 1 {
+				t.Errorf("attempts = %d (error says %d), want 1", n, apiErr.Attempts)
+			}
+			if tt.retryAfter == "5" && apiErr.RetryAfter != 5*time.Second {
+				t.Errorf("RetryAfter = %v, want 5s", apiErr.RetryAfter)
+			}
+		})
+	}
+}
+
+func TestMethodAwareRetries(t *testing.T) {
+	tests := []struct {
+		method       string
+		status       int
+		wantAttempts int
+	}{
+		{http.MethodPost, http.StatusBadGateway, 1},
+		{http.MethodPost, http.StatusInternalServerError, 1},
+		{http.MethodPost, http.StatusGatewayTimeout, 1},
+		{http.MethodPost, http.StatusServiceUnavailable, 1},
+		{http.MethodPatch, http.StatusServiceUnavailable, 1},
+		{http.MethodPost, http.StatusTooManyRequests, 3},
+		{http.MethodPut, http.StatusServiceUnavailable, 3},
+		{http.MethodGet, http.StatusBadGateway, 3},
+		{http.MethodDelete, http.StatusGatewayTimeout, 3},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.method, " ", tt.status), func(t *testing.T) {
+			c, mux, _ := setup(t)
+			var bodies []string
+			var mu sync.Mutex
+			mux.HandleFunc("/v1/rooms/r1", func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				bodies = append(bodies, string(b))
+				mu.Unlock()
+				w.WriteHeader(tt.status)
+			})
+			// A plain body without GetBody: the loop must buffer it for replay.
+			payload := `{"name":"standup","is_ephemeral":true}`
+			req, err := http.NewRequestWithContext(context.Background(), tt.method, c.BaseURL()+"/rooms/r1", io.NopCloser(strings.NewReader(payload)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = sendRaw(c, req)
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status {
+				t.Fatalf("err = %v, want *APIError %d", err, tt.status)
+			}
+			if len(bodies) != tt.wantAttempts {
+				t.Fatalf("sent %d times, want %d", len(bodies), tt.wantAttempts)
+			}
+			for i, b := range bodies {
+				if b != payload {
+					t.Errorf("attempt %d body = %q, want %q", i+1, b, payload)
+				}
+			}
+		})
+	}
+}
+
+func TestPostRetriedOnlyWhenNeverSent(t *testing.T) {
+	t.Run("dial failure", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		c, err := NewClient(WithAPIKey(testKey), WithBaseURL("http://"+addr+"/v1"), WithRetryPolicy(fastRetries()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, c.BaseURL()+"/rooms", strings.NewReader("{}"))
+		err = sendRaw(c, req)
+		var reqErr *RequestError
+		if !errors.As(err, &reqErr) || reqErr.Attempts != 3 {
+			t.Fatalf("err = %v, want 3 attempts (nothing reached the server)", err)
+		}
+	})
+	t.Run("reset after the request was written", func(t *testing.T) {
+		c, mux, ts := setup(t)
+		mux.HandleFunc("/v1/rooms", func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			if conn := hijack(t, w); conn != nil {
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+			}
+		})
+		req, _ := http.NewRequest(http.MethodPost, c.BaseURL()+"/rooms", strings.NewReader("{}"))
+		err := sendRaw(c, req)
+		var reqErr *RequestError
+		if !errors.As(err, &reqErr) {
+			t.Fatalf("err = %v, want *RequestError", err)
+		}
+		if n := ts.hits.Load(); n != 1 {
+			t.Errorf("POST sent %d times after an ambiguous reset, want 1", n)
+		}
+	})
+}
+
+// FuzzParseRetryAfter: ParseRetryAfter never panics nor returns a negative
+// wait; it accepts exactly RFC 9110's delay-seconds (digits, within int64)
+// and HTTP-dates and rejects everything else (signs, fractions, words); and
+// n seconds round-trips as n·1s, capped at 24 h.
+func FuzzParseRetryAfter(f *testing.F) {
+	f.Add("120", uint64(120))
+	f.Add("0", uint64(0))
+	f.Add(" 5 ", uint64(5))
+	f.Add("Wed, 21 Oct 2015 07:28:00 GMT", uint64(86400))
+	f.Add("Sunday, 06-Nov-94 08:49:37 GMT", uint64(86401))
+	f.Add("Sun Nov  6 08:49:37 1994", uint64(1<<40))
+	f.Add("-1", uint64(1))
+	f.Add("+5", uint64(5))
+	f.Add("1.5", uint64(2))
+	f.Add("99999999999999999999", uint64(1<<63|5))
+	f.Add("soon", uint64(3))
+	f.Add("", uint64(0))
+
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, value string, secs uint64) {
+		wait, ok := parseRetryAfter(value, now)
+		if wait < 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v, negative", value, wait)
+		}
+		if !ok && wait != 0 {
+			t.Fatalf("parseRetryAfter(%q) = %v, false: a wait without ok", value, wait)
+		}
+		v := strings.TrimSpace(value)
+		_, dateErr := http.ParseTime(v)
+		_, intErr := strconv.ParseInt(v, 10, 64)
+		secsOK := relAllDigits(v) && intErr == nil // beyond int64 is junk
+		valid := secsOK || dateErr == nil
+		if ok != valid {
+			t.Fatalf("parseRetryAfter(%q) ok = %v, want %v (delay-seconds: %v, HTTP-date: %v)", value, ok, valid, secsOK, dateErr == nil)
+		}
+		if wait > 24*time.Hour && relAllDigits(v) {
+			t.Fatalf("parseRetryAfter(%q) = %v, want at most 24h", value, wait)
+		}
+
+		// Round trip: n seconds is n seconds, up to the 24 h cap, for any
+		// n within int64.
+		secs &^= 1 << 63
+		w, ok := parseRetryAfter(strconv.FormatUint(secs, 10), now)
+		want := 24 * time.Hour
+		if secs < uint64(want/time.Second) {
+			want = time.Duration(secs) * time.Second
+		}
+		if !ok || w != want {
+			t.Fatalf("parseRetryAfter(%d) = %v, %v; want %v, true", secs, w, ok, want)
+		}
+	})
 }

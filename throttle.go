@@ -3,7 +3,6 @@ package pagecall
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,8 +11,8 @@ import (
 
 // This file holds the two client-wide brakes on new attempts: the pause
 // that a 429 or 503 with Retry-After puts on every call of the client, and
-// the proactive rate limit of WithRateLimit. The request loop passes
-// through gate before every attempt, the first included.
+// the proactive rate limit of WithRateLimit. The request loop's gate
+// passes through them before every attempt, the first included.
 
 // pause is the client-wide wait a Retry-After asks for. A server that
 // answers 429 ("slow down") or 503 with Retry-After tells the client when
@@ -31,24 +30,31 @@ type pause struct {
 
 // hold extends the pause to wait from now, capped at max, for the answer
 // cause; a pause already longer is kept. A wait of zero or less, or a cause
-// that is not an *APIError, holds nothing.
-func (p *pause) hold(ctx context.Context, log *slog.Logger, wait, max time.Duration, cause error) {
+// that is not an *APIError, holds nothing (held false). It returns the end
+// the answer asked for and its status.
+func (p *pause) hold(ctx context.Context, log *slog.Logger, wait, max time.Duration, cause error) (until time.Time, status int, held bool) {
 	var apiErr *APIError
 	if wait <= 0 || !errors.As(cause, &apiErr) {
-		return
+		return time.Time{}, 0, false
 	}
-	wait = min(wait, max)
-	until := time.Now().Add(wait)
+	until = time.Now().Add(min(wait, max))
+	p.holdUntil(ctx, log, until, apiErr)
+	return until, apiErr.StatusCode, true
+}
+
+// holdUntil extends the pause to until for the answer cause; a pause
+// already longer is kept.
+func (p *pause) holdUntil(ctx context.Context, log *slog.Logger, until time.Time, cause *APIError) {
 	p.mu.Lock()
 	extended := until.After(p.until)
 	if extended {
-		p.until, p.cause = until, apiErr
+		p.until, p.cause = until, cause
 		p.end.Store(until.UnixNano())
 	}
 	p.mu.Unlock()
 	if extended {
 		log.DebugContext(ctx, "pagecall: server asked to wait; pausing every request of this client",
-			"status", apiErr.StatusCode, "wait", wait, "until", until)
+			"status", cause.StatusCode, "until", until)
 	}
 }
 
@@ -76,42 +82,19 @@ func (p *pause) wait(ctx context.Context, log *slog.Logger, cl *call, method, pa
 		if deadline, ok := ctx.Deadline(); ok && deadline.Before(until) {
 			log.DebugContext(ctx, "pagecall: the deadline ends before the client-wide pause; failing now",
 				"method", method, "path", path, "pause_left", d)
-			cl.paused(attempts+1, d, cause.StatusCode, true)
+			cl.paused(ctx, attempts+1, d, cause.StatusCode, true)
 			e := *cause
 			e.Method, e.Path, e.Attempts, e.RetryAfter = method, path, attempts, d
 			e.Header = cause.Header.Clone()
 			return &e
 		}
 		log.DebugContext(ctx, "pagecall: waiting for the client-wide pause", "method", method, "path", path, "wait", d)
-		cl.paused(attempts+1, d, cause.StatusCode, false)
+		cl.paused(ctx, attempts+1, d, cause.StatusCode, false)
 		if err := sleep(ctx, d); err != nil {
 			return &RequestError{Method: method, Path: path, Attempts: attempts, Err: err, Last: cause}
 		}
 		// The pause may have been extended meanwhile: look again.
 	}
-}
-
-// gate holds attempt number attempt of a call until the client-wide pause
-// is over and the rate limiter lets it go. Its error ends the call.
-func (l *requestLoop) gate(ctx context.Context, cl *call, method, path string, attempt int) error {
-	if err := l.pause.wait(ctx, l.log, cl, method, path, attempt-1); err != nil {
-		return err
-	}
-	if l.limiter == nil {
-		return nil
-	}
-	if err := l.limiter.Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			err = context.Cause(ctx)
-		} else {
-			// x/time/rate refuses at once a wait that would outlast the
-			// deadline, with an error of its own; say it as a deadline.
-			err = fmt.Errorf("%w: the rate limit (WithRateLimit) would hold the request past the deadline", context.DeadlineExceeded)
-		}
-		return &RequestError{Method: method, Path: path, Attempts: attempt - 1, Err: err}
-	}
-	// A pause that began while this call waited for the limiter holds it too.
-	return l.pause.wait(ctx, l.log, cl, method, path, attempt-1)
 }
 
 // pausedUntil returns when the client-wide pause ends, or the zero time if

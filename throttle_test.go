@@ -299,17 +299,18 @@ func TestWithRateLimitOptions(t *testing.T) {
 	}
 }
 
-// TestCountAttempts: CountAttempts reports the attempts of a call that
-// succeeds after retries, as of one that fails.
-func TestCountAttempts(t *testing.T) {
+// TestResponseInfoCountsAttempts: ResponseInfo.Attempts reports the
+// attempts of a call that succeeds after retries, and 0 for one refused
+// before anything was sent.
+func TestResponseInfoCountsAttempts(t *testing.T) {
 	base, _ := relServer(t, relFailThenOK(2, http.StatusServiceUnavailable, nil, ""))
 	c := relClient(t, base)
-	var n int
-	if _, err := c.DeleteUser(CountAttempts(context.Background(), &n), "u1"); err != nil || n != 3 {
-		t.Errorf("succeeding call: attempts %d, err %v; want 3, nil", n, err)
+	var info ResponseInfo
+	if _, err := c.DeleteUser(context.Background(), "u1", WithResponseInfo(&info)); err != nil || info.Attempts != 3 {
+		t.Errorf("succeeding call: attempts %d, err %v; want 3, nil", info.Attempts, err)
 	}
-	if _, err := c.DeleteUser(CountAttempts(context.Background(), &n), ""); err == nil || n != 0 {
-		t.Errorf("invalid ID: attempts %d, err %v; want 0 and an error", n, err)
+	if _, err := c.DeleteUser(context.Background(), "", WithResponseInfo(&info)); err == nil || info.Attempts != 0 {
+		t.Errorf("invalid ID: attempts %d, err %v; want 0 and an error", info.Attempts, err)
 	}
 }
 
@@ -335,5 +336,33 @@ func TestPauseKeepsTheLonger(t *testing.T) {
 	})
 	if until := c.PausedUntil(); until.Sub(start) < 20*time.Second {
 		t.Errorf("PausedUntil() is %v after the start, want the 30 s pause kept", until.Sub(start))
+	}
+}
+
+// TestPauseHoldNothing: a Retry-After of zero or less, or a cause that is
+// not an *APIError, holds no pause: the client does not report one
+// (PausedUntil stays zero). (Found by gremlins: a zero wait recorded as a
+// pause ending now passed every test.)
+func TestPauseHoldNothing(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for _, tc := range []struct {
+		name  string
+		wait  time.Duration
+		cause error
+	}{
+		{"zero wait", 0, &APIError{StatusCode: 429}},
+		{"negative wait", -time.Second, &APIError{StatusCode: 429}},
+		{"not an APIError", time.Second, errors.New("boom")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p pause
+			p.hold(context.Background(), log, tc.wait, time.Minute, tc.cause)
+			if until, cause := p.state(); !until.IsZero() || cause != nil {
+				t.Errorf("hold(%v, %v): pause until %v for %v, want none", tc.wait, tc.cause, until, cause)
+			}
+			if end := p.end.Load(); end != 0 {
+				t.Errorf("hold(%v, %v): end %d, want 0", tc.wait, tc.cause, end)
+			}
+		})
 	}
 }

@@ -53,8 +53,8 @@ func TestWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ended.IsTerminated == nil || !*ended.IsTerminated {
-		t.Errorf("UpdateRoom returned is_terminated %v, want true", ended.IsTerminated)
+	if ended.TerminatedAt.IsZero() {
+		t.Error("UpdateRoom with is_terminated true returned no terminated_at")
 	}
 	if _, err := c.DeleteUser(ctx, user.UserID); err != nil {
 		t.Fatal(err)

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"strings"
 
 	"github.com/pplink/pagecall-go"
 	"github.com/spf13/pflag"
@@ -28,22 +25,28 @@ func (oc *opCommand) run(ctx context.Context, e *env, fs *pflag.FlagSet, args []
 	if err := oc.validate(ctx, r); err != nil {
 		return withCode(exitUsage, err)
 	}
-	fn := o.fn
-	if oc.all {
-		fn = o.seq
+	in := &cliInput{path: r.path, body: r.body}
+	if len(r.query) > 0 {
+		var err error
+		if in.query, err = json.Marshal(r.query); err != nil {
+			return withCode(exitUsage, err)
+		}
 	}
-	tail, err := callTail(fn, r)
+	calls, err := o.bind(in)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	return callSDK(ctx, e, &oc.client, func(ctx context.Context, c *pagecall.Client, stop <-chan struct{}) error {
-		args := append([]reflect.Value{reflect.ValueOf(c), reflect.ValueOf(ctx)}, tail...)
 		p := newPrinter(e.Stdout, oc.format, e.StdoutIsTerminal, o)
 		var err error
 		if oc.all {
-			err = streamAll(reflect.ValueOf(fn).Call(args)[0], p, stop)
+			err = streamAll(calls.seq(ctx, c), p, stop)
 		} else {
-			err = callOnce(reflect.ValueOf(fn).Call(args), p, e.Stderr, o)
+			var a cliAnswer
+			a, err = calls.call(ctx, c)
+			if err == nil {
+				err = printAnswer(a, p, e.Stderr, o)
+			}
 		}
 		var ppe *pagecall.PathParamError
 		if errors.As(err, &ppe) {
@@ -68,80 +71,25 @@ func (e *argError) Error() string {
 // Unwrap returns the SDK's error, which matches pagecall.ErrInvalidPathParam.
 func (e *argError) Unwrap() error { return e.err }
 
-// callTail returns the arguments of fn, an SDK method expression or
-// iterator, after the client and the context: the path parameters as
-// strings, the body decoded into the method's body type and the query
-// into its params type (as TestConformance calls every method). A field
-// the SDK's type lacks is refused: it could not be sent.
-func callTail(fn any, r *request) ([]reflect.Value, error) {
-	ft := reflect.TypeOf(fn)
-	in := ft.NumIn()
-	if ft.IsVariadic() {
-		in-- // the trailing ...pagecall.CallOption
-	}
-	var tail []reflect.Value
-	for _, v := range r.path {
-		tail = append(tail, reflect.ValueOf(v))
-	}
-	for i := 2 + len(tail); i < in; i++ {
-		t := ft.In(i)
-		switch {
-		case t.Kind() == reflect.Pointer && strings.HasSuffix(t.Elem().Name(), "Params"):
-			q, err := json.Marshal(r.query)
-			if err != nil {
-				return nil, err
-			}
-			p := reflect.New(t.Elem())
-			if err := decodeStrict(q, p.Interface()); err != nil {
-				return nil, fmt.Errorf("query parameters: %w", err)
-			}
-			tail = append(tail, p)
-		case t.Kind() == reflect.Interface || t.Kind() == reflect.String:
-			return nil, fmt.Errorf("the operation takes a body that is not JSON (%s), which the CLI cannot send", ft)
-		default:
-			p := reflect.New(t)
-			if err := decodeStrict(r.body, p.Interface()); err != nil {
-				return nil, fmt.Errorf("request body: %w (the SDK's %s has no place for it; nothing was sent)", err, t)
-			}
-			tail = append(tail, p.Elem())
+// printAnswer prints what a method returned: a list's items (and its
+// paging on stderr), or the one resource.
+func printAnswer(a cliAnswer, p *printer, stderr io.Writer, o *apiOp) error {
+	if !a.list {
+		if a.one == nil {
+			return nil // the answer has no body
 		}
+		return p.one(a.one)
 	}
-	if len(tail)+2 != in {
-		return nil, fmt.Errorf("%s takes %d arguments after the context, the command has %d", ft, in-2, len(tail))
-	}
-	return tail, nil
-}
-
-// decodeStrict decodes JSON into v, refusing fields v has no place for.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
-// callOnce prints what a method returned: a list's items (and its paging on
-// stderr), or the one resource. The last result is the error.
-func callOnce(results []reflect.Value, p *printer, stderr io.Writer, o *apiOp) error {
-	if err, _ := results[len(results)-1].Interface().(error); err != nil {
-		return err
-	}
-	if len(results) == 1 {
-		return nil // the answer has no body
-	}
-	v := results[0]
-	if v.Kind() != reflect.Slice {
-		return p.one(v.Interface())
-	}
-	for i := range v.Len() {
-		if err := p.item(v.Index(i).Interface()); err != nil {
+	for _, item := range a.items {
+		if err := p.item(item); err != nil {
 			return err
 		}
 	}
 	if err := p.end(); err != nil {
 		return err
 	}
-	if len(results) == 3 && !results[1].IsNil() {
-		printPaging(stderr, results[1].Interface(), v.Len(), o)
+	if a.paging != nil {
+		printPaging(stderr, a.paging, len(a.items), o)
 	}
 	return nil
 }
@@ -149,13 +97,13 @@ func callOnce(results []reflect.Value, p *printer, stderr io.Writer, o *apiOp) e
 // streamAll prints every item an iterator yields as it yields it, holding
 // none: the iterator fetches a page only when the items of the one before
 // are printed. It stops early, without error, once stop is closed.
-func streamAll(seq reflect.Value, p *printer, stop <-chan struct{}) error {
-	for item, errv := range seq.Seq2() {
-		if err, _ := errv.Interface().(error); err != nil {
+func streamAll(seq cliSeq, p *printer, stop <-chan struct{}) error {
+	for item, err := range seq {
+		if err != nil {
 			_ = p.end()
 			return err
 		}
-		if err := p.item(item.Interface()); err != nil {
+		if err := p.item(item); err != nil {
 			return err
 		}
 		if isClosed(stop) {

@@ -159,7 +159,7 @@ func newOpCmd(e *env, o *apiOp) *cobra.Command {
 	if o.body != nil {
 		fs.StringVarP(&oc.data, "data", "d", "", "the request body as JSON, @FILE or - (stdin); flags override its fields")
 	}
-	if o.seq != nil {
+	if o.hasSeq {
 		fs.BoolVar(&oc.all, "all", false, "every item of every page, streamed as the pages arrive (default: one page)")
 	}
 	fs.StringVarP(&oc.format, "format", "o", "", "output: json, jsonl or table (default: table on a terminal, else json for one resource, jsonl for lists)")
@@ -226,7 +226,7 @@ func longHelp(o *apiOp, argNames []string) string {
 	}
 	b.WriteString("\n\nThe request is checked against the spec before it is sent: a missing or bad\nvalue exits 2 and sends nothing.")
 	switch {
-	case o.seq != nil:
+	case o.hasSeq:
 		b.WriteString(" Output: one JSON line per item. Without --all, one page, and the\npaging on stderr; --all streams every page.")
 	case o.items != nil || o.result == nil:
 	default:
@@ -296,7 +296,7 @@ func examples(o *apiOp) string {
 	if o.body == nil || isObject(o.body) && (len(o.body.Required) > 0 || len(optional) == 0) {
 		lines = append(lines, minimal)
 	}
-	if o.seq != nil {
+	if o.hasSeq {
 		lines = append(lines, base+" --all --format jsonl")
 	}
 	if len(optional) > 0 {

@@ -126,7 +126,7 @@ func runDemo(ctx context.Context, e *env) error {
 	if err != nil {
 		return failed("UpdateRoom", err)
 	}
-	fmt.Fprintf(out, "   is_terminated: %v\n\n", room.IsTerminated != nil && *room.IsTerminated)
+	fmt.Fprintf(out, "   terminated: %v\n\n", !room.TerminatedAt.IsZero())
 
 	fmt.Fprintf(out, "7. c.DeleteUser(ctx, %q)\n", demoUser)
 	deleted, err := c.DeleteUser(ctx, demoUser)

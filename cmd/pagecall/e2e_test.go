@@ -582,7 +582,7 @@ func TestDemo(t *testing.T) {
 		"type host",
 		"https://app.pagecall.com/meet?room_id=",
 		"   ada (host)",
-		"is_terminated: true",
+		"terminated: true",
 		`"user_id":"ada"`,
 		"errors.As(err, &apiErr) == true",
 		"apiErr.StatusCode = 400",

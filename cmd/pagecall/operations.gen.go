@@ -5,25 +5,272 @@
 
 package main
 
-import "github.com/pplink/pagecall-go"
+import (
+	"context"
+
+	"github.com/pplink/pagecall-go"
+)
 
 // cliOperations has one entry per operation in the spec.
 var cliOperations = []cliOperation{
-	{operationID: "ListRooms", method: "GET", path: "/rooms", fn: (*pagecall.Client).ListRooms, seq: (*pagecall.Client).ListRoomsSeq},
-	{operationID: "CreateRoom", method: "POST", path: "/rooms", fn: (*pagecall.Client).CreateRoom},
-	{operationID: "DeleteRoom", method: "DELETE", path: "/rooms/{id}", fn: (*pagecall.Client).DeleteRoom},
-	{operationID: "GetRoom", method: "GET", path: "/rooms/{id}", fn: (*pagecall.Client).GetRoom},
-	{operationID: "UpdateRoom", method: "PUT", path: "/rooms/{id}", fn: (*pagecall.Client).UpdateRoom},
-	{operationID: "ListMembers", method: "GET", path: "/rooms/{room_id}/members", fn: (*pagecall.Client).ListMembers, seq: (*pagecall.Client).ListMembersSeq},
-	{operationID: "CreateMember", method: "POST", path: "/rooms/{room_id}/members", fn: (*pagecall.Client).CreateMember},
-	{operationID: "GetMember", method: "GET", path: "/rooms/{room_id}/members/{member_id}", fn: (*pagecall.Client).GetMember},
-	{operationID: "UpdateMember", method: "PUT", path: "/rooms/{room_id}/members/{member_id}", fn: (*pagecall.Client).UpdateMember},
-	{operationID: "SendRoomMessage", method: "POST", path: "/rooms/{room_id}/message", fn: (*pagecall.Client).SendRoomMessage},
-	{operationID: "CreateRoomPages", method: "POST", path: "/rooms/{room_id}/pages/create_many", fn: (*pagecall.Client).CreateRoomPages},
-	{operationID: "ListRoomSessions", method: "GET", path: "/rooms/{room_id}/sessions", fn: (*pagecall.Client).ListRoomSessions, seq: (*pagecall.Client).ListRoomSessionsSeq},
-	{operationID: "ListUsers", method: "GET", path: "/users", fn: (*pagecall.Client).ListUsers, seq: (*pagecall.Client).ListUsersSeq},
-	{operationID: "CreateUser", method: "POST", path: "/users", fn: (*pagecall.Client).CreateUser},
-	{operationID: "DeleteUser", method: "DELETE", path: "/users/{user_id}", fn: (*pagecall.Client).DeleteUser},
-	{operationID: "GetUser", method: "GET", path: "/users/{user_id}", fn: (*pagecall.Client).GetUser},
-	{operationID: "UpdateUser", method: "PUT", path: "/users/{user_id}", fn: (*pagecall.Client).UpdateUser},
+	{operationID: "ListRooms", method: "GET", path: "/rooms", hasSeq: true,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(0); err != nil {
+				return nil, err
+			}
+			var params pagecall.ListRoomsParams
+			if err := in.decodeQuery(&params); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					items, paging, err := c.ListRooms(ctx, &params)
+					return pagedAnswer(items, paging), err
+				},
+				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
+					return anySeq(c.ListRoomsSeq(ctx, &params))
+				},
+			}, nil
+		}},
+	{operationID: "CreateRoom", method: "POST", path: "/rooms", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(0); err != nil {
+				return nil, err
+			}
+			var body pagecall.CreateRoomRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.CreateRoom(ctx, body)
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "DeleteRoom", method: "DELETE", path: "/rooms/{id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.DeleteRoom(ctx, in.path[0])
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "GetRoom", method: "GET", path: "/rooms/{id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.GetRoom(ctx, in.path[0])
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "UpdateRoom", method: "PUT", path: "/rooms/{id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			var body pagecall.UpdateRoomRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.UpdateRoom(ctx, in.path[0], body)
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "ListMembers", method: "GET", path: "/rooms/{room_id}/members", hasSeq: true,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					items, paging, err := c.ListMembers(ctx, in.path[0])
+					return pagedAnswer(items, paging), err
+				},
+				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
+					return anySeq(c.ListMembersSeq(ctx, in.path[0]))
+				},
+			}, nil
+		}},
+	{operationID: "CreateMember", method: "POST", path: "/rooms/{room_id}/members", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			var body pagecall.CreateMemberRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.CreateMember(ctx, in.path[0], body)
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "GetMember", method: "GET", path: "/rooms/{room_id}/members/{member_id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(2); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.GetMember(ctx, in.path[0], in.path[1])
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "UpdateMember", method: "PUT", path: "/rooms/{room_id}/members/{member_id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(2); err != nil {
+				return nil, err
+			}
+			var body pagecall.UpdateMemberRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.UpdateMember(ctx, in.path[0], in.path[1], body)
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "SendRoomMessage", method: "POST", path: "/rooms/{room_id}/message", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			var body pagecall.SendRoomMessageRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.SendRoomMessage(ctx, in.path[0], body)
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "CreateRoomPages", method: "POST", path: "/rooms/{room_id}/pages/create_many", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			var body pagecall.CreateRoomPagesRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					items, err := c.CreateRoomPages(ctx, in.path[0], body)
+					return listAnswer(items), err
+				},
+			}, nil
+		}},
+	{operationID: "ListRoomSessions", method: "GET", path: "/rooms/{room_id}/sessions", hasSeq: true,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			var params pagecall.ListRoomSessionsParams
+			if err := in.decodeQuery(&params); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					items, err := c.ListRoomSessions(ctx, in.path[0], &params)
+					return listAnswer(items), err
+				},
+				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
+					return anySeq(c.ListRoomSessionsSeq(ctx, in.path[0], &params))
+				},
+			}, nil
+		}},
+	{operationID: "ListUsers", method: "GET", path: "/users", hasSeq: true,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(0); err != nil {
+				return nil, err
+			}
+			var params pagecall.ListUsersParams
+			if err := in.decodeQuery(&params); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					items, paging, err := c.ListUsers(ctx, &params)
+					return pagedAnswer(items, paging), err
+				},
+				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
+					return anySeq(c.ListUsersSeq(ctx, &params))
+				},
+			}, nil
+		}},
+	{operationID: "CreateUser", method: "POST", path: "/users", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(0); err != nil {
+				return nil, err
+			}
+			var body pagecall.CreateUserRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.CreateUser(ctx, body)
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "DeleteUser", method: "DELETE", path: "/users/{user_id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.DeleteUser(ctx, in.path[0])
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "GetUser", method: "GET", path: "/users/{user_id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.GetUser(ctx, in.path[0])
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
+	{operationID: "UpdateUser", method: "PUT", path: "/users/{user_id}", hasSeq: false,
+		bind: func(in *cliInput) (*cliCalls, error) {
+			if err := in.wantPath(1); err != nil {
+				return nil, err
+			}
+			var body pagecall.UpdateUserRequest
+			if err := in.decodeBody(&body); err != nil {
+				return nil, err
+			}
+			return &cliCalls{
+				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
+					v, err := c.UpdateUser(ctx, in.path[0], body)
+					return oneAnswer(v), err
+				},
+			}, nil
+		}},
 }

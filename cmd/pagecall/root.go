@@ -126,7 +126,7 @@ func needsAPI(args []string) bool {
 		return true
 	}
 	switch args[0] {
-	case "mock", "demo", "version", "contract":
+	case "mock", "demo", "version", "contract", "spec":
 		return false
 	}
 	return true
@@ -179,6 +179,7 @@ default when stdout is a terminal.
 	root.AddCommand(newTriggerCmd(e))
 	root.AddCommand(newWebhookCmd(e))
 	root.AddCommand(newContractCmd(e))
+	root.AddCommand(newSpecCmd(e))
 	return root, nil
 }
 

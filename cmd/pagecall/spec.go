@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/pplink/pagecall-go/api"
 	"github.com/pplink/pagecall-go/internal/overlay"
+	"github.com/spf13/cobra"
 )
 
 // apiOp is one operation as the CLI sees it: the generated table's entry
@@ -36,9 +38,9 @@ type apiOp struct {
 // as oapi-codegen saw it when it generated the SDK. Origins are kept: they
 // give the document order of properties, which kin-openapi's maps lose.
 func loadDocument() (*openapi3.T, error) {
-	merged, err := overlay.Apply(api.OpenAPI, api.Overlay)
+	merged, err := specDocument(true)
 	if err != nil {
-		return nil, fmt.Errorf("embedded spec: %w", err)
+		return nil, err
 	}
 	ld := openapi3.NewLoader()
 	ld.IsExternalRefsAllowed = false // the embedded document is self-contained
@@ -196,4 +198,56 @@ func orderedProperties(s *openapi3.Schema) []string {
 	}
 	slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(line(a), line(b)) })
 	return names
+}
+
+// newSpecCmd is "pagecall spec": the embedded OpenAPI document, as
+// published or with the overlay applied, for other OpenAPI tools.
+func newSpecCmd(e *env) *cobra.Command {
+	var overlaid bool
+	var output string
+	cmd := &cobra.Command{
+		Use:   "spec [flags]",
+		Short: "Write the OpenAPI document this SDK was generated from",
+		Long: `Write the embedded OpenAPI document: as Pagecall published it
+(api/openapi.yaml), or with --overlaid, with the project's overlay
+(api/overlay.yaml) applied: the document the SDK, the CLI and the mock were
+generated from and check against. The output is YAML, the same bytes for the
+same pagecall version, ready for other OpenAPI tools (a mock server, another
+code generator, a validator).`,
+		Example: `  pagecall spec --overlaid > pagecall-openapi.yaml
+  pagecall spec --overlaid --output pagecall-openapi.yaml
+  npx @stoplight/prism-cli mock pagecall-openapi.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			doc, err := specDocument(overlaid)
+			if err != nil {
+				return withCode(exitFailure, err)
+			}
+			if output == "" {
+				_, err = e.Stdout.Write(doc)
+			} else {
+				err = os.WriteFile(output, doc, 0o644)
+			}
+			if err != nil {
+				return withCode(exitFailure, fmt.Errorf("spec: %w", err))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&overlaid, "overlaid", false, "apply api/overlay.yaml: the document the SDK was generated from")
+	cmd.Flags().StringVar(&output, "output", "", "write to this file (default: stdout)")
+	return cmd
+}
+
+// specDocument returns the embedded spec, with the embedded overlay applied
+// when overlaid is set.
+func specDocument(overlaid bool) ([]byte, error) {
+	if !overlaid {
+		return api.OpenAPI, nil
+	}
+	merged, err := overlay.Apply(api.OpenAPI, api.Overlay)
+	if err != nil {
+		return nil, fmt.Errorf("embedded spec: %w", err)
+	}
+	return merged, nil
 }

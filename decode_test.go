@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pplink/pagecall-go/internal/wire"
 	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
@@ -212,11 +213,11 @@ func setAt(v any, path []any, to any) any {
 // read from its XxxWithResponse method of the generated client.
 func answerType(t *testing.T, c *Client, operationID string) reflect.Type {
 	t.Helper()
-	m := reflect.ValueOf(c.API()).MethodByName(operationID + "WithResponse")
-	if !m.IsValid() {
+	m, ok := reflect.TypeFor[*wire.ClientWithResponses]().MethodByName(operationID + "WithResponse")
+	if !ok {
 		t.Fatalf("the generated client has no %sWithResponse", operationID)
 	}
-	f, ok := m.Type().Out(0).Elem().FieldByName("JSON200")
+	f, ok := m.Type.Out(0).Elem().FieldByName("JSON200")
 	if !ok {
 		t.Fatalf("%sResponse has no JSON200", operationID)
 	}

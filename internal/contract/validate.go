@@ -1,4 +1,4 @@
-package main
+package contract
 
 import (
 	"encoding/json"
@@ -13,36 +13,36 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// Kinds of drift, as the report's "kind" field names them.
+// Kinds of drift, as a Finding's Kind names them.
 const (
-	driftType    = "type"    // a value of another JSON type than the schema's
-	driftNull    = "null"    // null where the schema is not nullable
-	driftMissing = "missing" // a required property is absent
-	driftEnum    = "enum"    // a value outside the schema's enum
-	driftFormat  = "format"  // a string that breaks its format (date-time)
-	driftExtra   = "extra"   // a property the schema does not declare
-	driftStatus  = "status"  // a status the operation does not declare
-	driftBody    = "body"    // a body that is not the declared JSON at all
-	driftOther   = "other"   // any other schema keyword (minimum, pattern, ...)
+	KindType    = "type"    // a value of another JSON type than the schema's
+	KindNull    = "null"    // null where the schema is not nullable
+	KindMissing = "missing" // a required property is absent
+	KindEnum    = "enum"    // a value outside the schema's enum
+	KindFormat  = "format"  // a string that breaks its format (date-time)
+	KindExtra   = "extra"   // a property the schema does not declare
+	KindStatus  = "status"  // a status the operation does not declare
+	KindBody    = "body"    // a body that is not the declared JSON at all
+	KindOther   = "other"   // any other schema keyword (minimum, pattern, ...)
 )
 
 // Verdicts: how one finding reads once the answer has been checked against
 // both the spec with the overlay and the published spec without it.
 const (
-	// verdictDrift: the answer breaks the spec with the overlay, and the
+	// VerdictDrift: the answer breaks the spec with the overlay, and the
 	// published spec too (or it has nothing to say). New drift.
-	verdictDrift = "drift"
-	// verdictRefuted: the answer breaks the spec with the overlay, while
+	VerdictDrift = "drift"
+	// VerdictRefuted: the answer breaks the spec with the overlay, while
 	// the published spec accepts it: the overlay's change is wrong. New
 	// drift.
-	verdictRefuted = "overlay-refuted"
-	// verdictConfirmed: the published spec refuses the answer and the
+	VerdictRefuted = "overlay-refuted"
+	// VerdictConfirmed: the published spec refuses the answer and the
 	// overlay's fix accepts it: the overlay says what the API does.
-	verdictConfirmed = "overlay-confirmed"
-	// verdictUndocumented: a property no schema declares. Pagecall's
+	VerdictConfirmed = "overlay-confirmed"
+	// VerdictUndocumented: a property no schema declares. Pagecall's
 	// schemas allow extra properties and its spec says answers "may
 	// contain more information", so it is reported but is not new drift.
-	verdictUndocumented = "undocumented"
+	VerdictUndocumented = "undocumented"
 )
 
 // issue is one way an answer leaves one document.
@@ -68,13 +68,23 @@ type issue struct {
 // key identifies an issue across the two documents.
 func (i issue) key() string { return i.kind + " " + i.pointer }
 
-// checkAnswer returns every way an answer (status, Content-Type and body)
-// to the operation method path leaves doc, sorted by pointer. ok is false
-// if doc has no such operation.
+// received is one answer as it came back.
+type received struct {
+	status      int
+	contentType string
+	body        []byte
+	// notJSON: the body was not JSON and was not kept (the SDK refuses a
+	// 2xx whose body is not JSON unread).
+	notJSON bool
+}
+
+// checkAnswer returns every way an answer to the operation method path
+// leaves doc, sorted by pointer. ok is false if doc has no such operation.
 //
 // note, if not nil, is called with the location of the schema of every
 // value the body holds (where the schema declares it) and the value.
-func checkAnswer(doc *openapi3.T, method, path string, status int, contentType string, body []byte, note func(loc string, v any)) (issues []issue, ok bool) {
+func checkAnswer(doc *openapi3.T, method, path string, ans received, note func(loc string, v any)) (issues []issue, ok bool) {
+	status, contentType, body := ans.status, ans.contentType, ans.body
 	item := doc.Paths.Value(path)
 	if item == nil || item.GetOperation(method) == nil {
 		return nil, false
@@ -83,7 +93,7 @@ func checkAnswer(doc *openapi3.T, method, path string, status int, contentType s
 	loc := fmt.Sprintf("$.paths[%s].%s.responses", quote(path), strings.ToLower(method))
 	resp, key := responseFor(op, status)
 	if resp == nil {
-		return []issue{{kind: driftStatus, problem: fmt.Sprintf("status %d is not declared (declared: %s)", status,
+		return []issue{{kind: KindStatus, problem: fmt.Sprintf("status %d is not declared (declared: %s)", status,
 			strings.Join(slices.Sorted(maps.Keys(op.Responses.Map())), ", ")), parent: loc, observed: status}}, true
 	}
 	mt := resp.Content.Get("application/json")
@@ -91,12 +101,15 @@ func checkAnswer(doc *openapi3.T, method, path string, status int, contentType s
 		return nil, true // no JSON body declared: nothing more to check
 	}
 	loc += fmt.Sprintf("[%s].content['application/json'].schema", quote(key))
-	if media, _, _ := mime.ParseMediaType(contentType); len(body) > 0 && media != "application/json" && !strings.HasSuffix(media, "+json") {
-		return []issue{{kind: driftBody, problem: fmt.Sprintf("the body is %q, not the declared JSON", orNone(media))}}, true
+	if media, _, _ := mime.ParseMediaType(contentType); (len(body) > 0 || ans.notJSON) && media != "application/json" && !strings.HasSuffix(media, "+json") {
+		return []issue{{kind: KindBody, problem: fmt.Sprintf("the body is %q, not the declared JSON", orNone(media))}}, true
+	}
+	if ans.notJSON {
+		return []issue{{kind: KindBody, problem: "the body is not valid JSON"}}, true
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		return []issue{{kind: driftBody, problem: "the body is not valid JSON: " + err.Error()}}, true
+		return []issue{{kind: KindBody, problem: "the body is not valid JSON: " + err.Error()}}, true
 	}
 	err := mt.Schema.Value.VisitJSON(v, openapi3.MultiErrors(), openapi3.VisitAsResponse())
 	for _, se := range schemaErrors(err) {
@@ -153,25 +166,25 @@ func schemaErrors(err error) []*openapi3.SchemaError {
 func describeSchemaError(se *openapi3.SchemaError, body any, root *openapi3.SchemaRef, rootLoc string) issue {
 	segs := se.JSONPointer()
 	val, found := valueAt(body, segs)
-	kind := driftOther
+	kind := KindOther
 	switch se.SchemaField {
 	case "type":
-		kind = driftType
+		kind = KindType
 		if found && val == nil {
-			kind = driftNull
+			kind = KindNull
 		}
 	case "nullable":
-		kind = driftNull
+		kind = KindNull
 	case "required":
-		kind = driftMissing
+		kind = KindMissing
 	case "enum":
-		kind = driftEnum
+		kind = KindEnum
 	case "format":
-		kind = driftFormat
+		kind = KindFormat
 	case "additionalProperties":
-		kind = driftExtra
+		kind = KindExtra
 	}
-	if kind == driftMissing && len(segs) > 0 {
+	if kind == KindMissing && len(segs) > 0 {
 		// kin-openapi points at the missing property; the value it found
 		// is the object that lacks it.
 		val, found = nil, false
@@ -183,17 +196,17 @@ func describeSchemaError(se *openapi3.SchemaError, body any, root *openapi3.Sche
 		want = schemaType(se.Schema)
 	}
 	switch kind {
-	case driftType:
+	case KindType:
 		is.problem = fmt.Sprintf("is %s; the spec says %s", jsonKind(val), want)
-	case driftNull:
+	case KindNull:
 		is.problem = fmt.Sprintf("is null; the spec says %s, not nullable", want)
-	case driftMissing:
+	case KindMissing:
 		is.problem = "is missing; the spec requires it"
-	case driftEnum:
+	case KindEnum:
 		is.problem = fmt.Sprintf("is a value outside the enum (%s)", strings.Join(enumValues(se.Schema), ", "))
-	case driftFormat:
+	case KindFormat:
 		is.problem = fmt.Sprintf("is a string that is not a %s", se.Schema.Format)
-	case driftExtra:
+	case KindExtra:
 		is.problem = "is not declared, and the schema allows no other properties"
 		is.schema = is.parent
 	default:
@@ -231,7 +244,7 @@ func extras(ref *openapi3.SchemaRef, loc string, v any, ptr string, note func(lo
 			if len(s.Properties) == 0 || closed {
 				continue
 			}
-			out = append(out, issue{kind: driftExtra, pointer: ptr + "/" + p, schema: loc, parent: loc, observed: val[name], allowed: true,
+			out = append(out, issue{kind: KindExtra, pointer: ptr + "/" + p, schema: loc, parent: loc, observed: val[name], allowed: true,
 				problem: fmt.Sprintf("is not declared (%s); the schema allows other properties", jsonKind(val[name]))})
 		}
 	case []any:
@@ -331,9 +344,21 @@ func starPointer(body any, segs []string) string {
 	return b.String()
 }
 
-// escapeToken escapes one RFC 6901 reference token.
+// escapeToken escapes one RFC 6901 reference token: ~ first, then /.
 func escapeToken(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// unescapeToken decodes one RFC 6901 reference token: ~1 first, then ~0,
+// so that "~01" is "~1", not "/".
+func unescapeToken(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+}
+
+// lastToken returns the decoded last reference token of an RFC 6901
+// pointer: the name of the property it points at.
+func lastToken(pointer string) string {
+	return unescapeToken(pointer[strings.LastIndex(pointer, "/")+1:])
 }
 
 // jsonKind names the JSON type of a decoded value: "a string", "a number".
@@ -386,4 +411,22 @@ func schemaType(s *openapi3.Schema) string {
 		t += " (" + s.Format + ")"
 	}
 	return t
+}
+
+// enumValues returns the allowed values of s as text, nil if it has none.
+func enumValues(s *openapi3.Schema) []string {
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for _, v := range s.Enum {
+		out = append(out, fmt.Sprint(v))
+	}
+	return out
+}
+
+// firstLine returns the first line of s.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(line)
 }

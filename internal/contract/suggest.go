@@ -1,10 +1,9 @@
-package main
+package contract
 
 import (
 	"bytes"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -35,17 +34,16 @@ type overlayDocument struct {
 // undocumented, or that no action can fix (a body that is not JSON). seen
 // holds the types observed at each schema location: where answers held
 // both the declared type and another, a retyped schema accepts either.
-func suggest(f *finding, seen map[string]map[string]bool) []overlayAction {
-	if !f.isNew() && f.Verdict != verdictUndocumented {
+func suggest(f *Finding, seen map[string]map[string]bool) []overlayAction {
+	if !f.IsNew() && f.Verdict != VerdictUndocumented {
 		return nil
 	}
 	i := f.issue
 	why := fmt.Sprintf("contract check: %s %s %s answered %d with %s %s.", f.Operation, f.Method, f.Path, f.Status, orNone(f.Pointer), f.Problem)
-	last := f.Pointer[strings.LastIndex(f.Pointer, "/")+1:]
-	last = strings.ReplaceAll(strings.ReplaceAll(last, "~1", "/"), "~0", "~")
+	last := lastToken(f.Pointer)
 	var out []overlayAction
 	switch i.kind {
-	case driftType:
+	case KindType:
 		if i.schema == "" {
 			return nil
 		}
@@ -68,25 +66,25 @@ func suggest(f *finding, seen map[string]map[string]bool) []overlayAction {
 			return out
 		}
 		out = append(out, overlayAction{Target: i.schema, Description: why + fmt.Sprintf(" The API sends %s.", t), Update: update})
-	case driftNull:
+	case KindNull:
 		if i.schema == "" {
 			return nil
 		}
 		out = append(out, overlayAction{Target: i.schema, Description: why + " The API sends null.", Update: map[string]any{"nullable": true}})
-	case driftMissing:
+	case KindMissing:
 		out = append(out, overlayAction{Target: i.parent + ".required[?@ == " + quote(last) + "]",
 			Description: why + " The API leaves it out: it is not required.", Remove: true})
-	case driftEnum:
+	case KindEnum:
 		if i.schema == "" {
 			return nil
 		}
 		out = append(out, overlayAction{Target: i.schema + ".enum", Description: why + " The API sends a value the enum lacks.", Update: []any{i.observed}})
-	case driftFormat:
+	case KindFormat:
 		if i.schema == "" {
 			return nil
 		}
 		out = append(out, overlayAction{Target: i.schema + ".format", Description: why + " The API sends strings of another format.", Remove: true})
-	case driftExtra:
+	case KindExtra:
 		prop := map[string]any{"description": "Observed by pagecall contract check."}
 		if i.observed != nil {
 			prop["type"] = openAPIType(i.observed)
@@ -95,16 +93,18 @@ func suggest(f *finding, seen map[string]map[string]bool) []overlayAction {
 		}
 		out = append(out, overlayAction{Target: i.parent + ".properties", Description: why + " Declare what the API sends.",
 			Update: map[string]any{last: prop}})
-	case driftStatus:
+	case KindStatus:
 		out = append(out, overlayAction{Target: i.parent, Description: why + " Declare the status the API answers.",
 			Update: map[string]any{fmt.Sprint(f.Status): map[string]any{"description": "Observed by pagecall contract check."}}})
 	}
 	return out
 }
 
-// writeSuggestions writes the overlay actions that the findings suggest to
-// path, one action per target and change.
-func writeSuggestions(path string, found []*finding, seen map[string]map[string]bool) error {
+// WriteSuggestions writes to path the overlay actions that the report's
+// findings suggest (new drift and undocumented properties), one action per
+// target and change, each with its why.
+func WriteSuggestions(path string, r *Report) error {
+	found, seen := r.Findings(), r.seen
 	doc := overlayDocument{Overlay: "1.1.0"}
 	doc.Info.Title = "Overlay actions suggested by pagecall contract check"
 	doc.Info.Version = time.Now().UTC().Format("2006-01-02")

@@ -1,21 +1,24 @@
-package main
+package contract
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/pplink/pagecall-go"
 )
 
-// contractWriter is the --write part of contract check: it calls every
-// write operation on objects it creates, named with its prefix, and
-// removes them all at the end.
-type contractWriter struct {
-	run    *contractRun
-	prefix string // contractPrefix and a random part
+// pageEntity is the entity CreateRoomPages sends, so that the answer's
+// entities (which the overlay retypes) are checked against a live account.
+var pageEntity = map[string]any{"type": "Image", "src": "https://picsum.photos/id/237/536/354"}
+
+// writer is the Write part of a run: it calls every write operation on
+// objects it creates, named with its prefix, and removes them all at the
+// end.
+type writer struct {
+	run    *run
+	prefix string // Prefix and a random part
 
 	users []*createdObject // CreateUser sent, in order
 	rooms []*createdObject // CreateRoom answered with an ID
@@ -38,16 +41,22 @@ type createdObject struct {
 // it, and updates of each. It stops at the first failure, a signal or the
 // end of ctx; cleanup then removes what exists. known gets the created
 // objects, for the reads that follow.
-func (w *contractWriter) create(ctx context.Context, known map[string]map[string]any) {
+func (w *writer) create(ctx context.Context, known map[string]map[string]any) {
 	r := w.run
 	step := func(opID string, path []string, body any) (answer, bool) {
-		if isClosed(r.stop) || ctx.Err() != nil {
+		if r.writesStopped != "" || !r.going(ctx) {
 			return answer{}, false
 		}
 		a := r.call(ctx, opID, path, body)
-		return a, r.must(opID, a)
+		if !r.must(opID, a) {
+			r.writesStopped = opID + " failed"
+			return a, false
+		}
+		return a, true
 	}
 	userID := w.prefix + "-user"
+	// Recorded before it is sent: a create whose answer is lost may have
+	// created the user all the same, and cleanup must look.
 	w.users = append(w.users, &createdObject{id: userID})
 	if _, ok := step("CreateUser", nil, map[string]any{"user_id": userID, "name": userID}); !ok {
 		return
@@ -65,7 +74,8 @@ func (w *contractWriter) create(ctx context.Context, known map[string]map[string
 	}
 	roomID := stringAt(a.body, "room", "id")
 	if roomID == "" {
-		r.failures = append(r.failures, "CreateRoom: the answer has no /room/id; the room is looked for by its name")
+		r.rep.Failures = append(r.rep.Failures, "CreateRoom: the answer has no /room/id; the room is looked for by its name")
+		r.writesStopped = "CreateRoom answered no room ID"
 		return
 	}
 	w.rooms = append(w.rooms, &createdObject{id: roomID, confirmed: true})
@@ -88,14 +98,13 @@ func (w *contractWriter) create(ctx context.Context, known map[string]map[string
 	if _, ok := step("SendRoomMessage", []string{roomID}, map[string]any{"message": "pagecall contract check"}); !ok {
 		return
 	}
-	step("CreateRoomPages", []string{roomID}, []any{map[string]any{"index": 0}})
+	step("CreateRoomPages", []string{roomID}, []any{map[string]any{"index": 0, "entities": []any{pageEntity}}})
 }
 
 // cleanup removes every object the run created, rooms (and so their
-// members and pages) first, then the user. A delete that fails is checked
-// with a get: an object that is gone counts as removed. It returns what it
-// could not remove, and names the write operations the run did not call.
-func (w *contractWriter) cleanup(ctx context.Context) (leftovers []string) {
+// members and pages) first, then the user, and records in the report what
+// it removed and what it left.
+func (w *writer) cleanup(ctx context.Context) {
 	r := w.run
 	if w.roomName != "" && len(w.rooms) == 0 {
 		// CreateRoom was sent but gave no ID: look for the room by its
@@ -104,7 +113,8 @@ func (w *contractWriter) cleanup(ctx context.Context) (leftovers []string) {
 		name := w.roomName
 		rooms, _, err := r.c.ListRooms(ctx, &pagecall.ListRoomsParams{Name: &name})
 		if err != nil {
-			leftovers = append(leftovers, fmt.Sprintf("any room named %s (listing rooms failed: %v)", name, err))
+			r.rep.Leftovers = append(r.rep.Leftovers, Leftover{What: "any room named " + name,
+				Why: fmt.Sprintf("listing rooms failed: %v", err), Fix: "pagecall rooms list --name " + name})
 		}
 		for _, room := range rooms {
 			if room.Name == name && room.ID != "" {
@@ -113,44 +123,46 @@ func (w *contractWriter) cleanup(ctx context.Context) (leftovers []string) {
 		}
 	}
 	for _, room := range slices.Backward(w.rooms) {
-		if !w.remove(ctx, "DeleteRoom", "GetRoom", room) {
-			leftovers = append(leftovers, fmt.Sprintf("room %s (named %s): pagecall rooms delete %s", room.id, w.roomName, room.id))
-		}
+		w.remove(ctx, "DeleteRoom", "GetRoom", room, fmt.Sprintf("room %s (named %s)", room.id, w.roomName), "pagecall rooms delete "+room.id)
 	}
 	for _, u := range slices.Backward(w.users) {
-		if !w.remove(ctx, "DeleteUser", "GetUser", u) {
-			leftovers = append(leftovers, fmt.Sprintf("user %s: pagecall users delete %s", u.id, u.id))
-		}
+		w.remove(ctx, "DeleteUser", "GetUser", u, "user "+u.id, "pagecall users delete "+u.id)
 	}
-	for _, op := range cliOperations {
-		if op.method != http.MethodGet && r.called[op.operationID] == 0 && ctx.Err() == nil && !isClosed(r.stop) && len(r.failures) == 0 {
-			r.skipped = append(r.skipped, op.operationID+" (not exercised by --write)")
-		}
-	}
-	return leftovers
 }
 
-// remove deletes one object and reports whether it is gone. Only objects
-// this run created reach it: users by their prefixed ID, rooms by the ID
-// their create answered (or, for a lost answer, their prefixed name).
-func (w *contractWriter) remove(ctx context.Context, deleteOp, getOp string, o *createdObject) bool {
+// remove deletes one object, and records it as removed, or as left with
+// why. Only objects this run created reach it: users by their prefixed ID,
+// rooms by the ID their create answered (or, for a lost answer, their
+// prefixed name).
+//
+// Only a GET decides a failed delete: one that says the object is gone
+// (or, unconfirmed, never was) makes it removed, one that finds it makes
+// it NOT REMOVED, and anything else (no answer, a 5xx such as a
+// validating proxy's) leaves it unknown.
+func (w *writer) remove(ctx context.Context, deleteOp, getOp string, o *createdObject, what, fix string) {
 	r := w.run
+	kind := strings.ToLower(strings.TrimPrefix(getOp, "Get"))
 	a := r.call(ctx, deleteOp, []string{o.id}, nil)
 	if a.ok() {
-		r.removed = append(r.removed, strings.ToLower(strings.TrimPrefix(getOp, "Get"))+" "+o.id)
-		return true
+		r.rep.Removed = append(r.rep.Removed, kind+" "+o.id)
+		return
 	}
-	if a.err != nil && a.status == 0 && ctx.Err() != nil {
-		r.must(deleteOp, a)
-		return false
-	}
-	// The delete failed: is the object there at all?
 	g := r.call(ctx, getOp, []string{o.id}, nil)
-	if g.status >= 400 && g.status < 500 {
-		return true // gone, or (unconfirmed) never created
+	switch {
+	case g.gone():
+		if o.confirmed { // else it may never have been created
+			r.rep.Removed = append(r.rep.Removed, kind+" "+o.id)
+		}
+		return
+	case g.ok():
+		r.must(deleteOp, a)
+		r.rep.Leftovers = append(r.rep.Leftovers, Leftover{What: what, Known: true,
+			Why: fmt.Sprintf("%s failed and %s finds it", deleteOp, getOp), Fix: fix})
+	default:
+		r.must(deleteOp, a)
+		r.rep.Leftovers = append(r.rep.Leftovers, Leftover{What: what,
+			Why: fmt.Sprintf("%s failed and %s could not tell: %v", deleteOp, getOp, g.err), Fix: fix})
 	}
-	r.must(deleteOp, a)
-	return false
 }
 
 // stringAt returns the string at body[keys[0]][keys[1]]..., or "".
