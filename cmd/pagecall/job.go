@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pplink/pagecall-go"
+	"github.com/pplink/pagecall-go/internal/bulk"
 	"github.com/pplink/pagecall-go/internal/erasejob"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
@@ -250,9 +250,9 @@ func workJob(ctx context.Context, e *env, o *deleteOptions, job *erasejob.Job) e
 		return withCode(exitFailure, fmt.Errorf("write results: %w", outErr))
 	case serr != nil:
 		return withCode(exitFailure, serr)
-	case s.Outcomes[outcomeFailed] > 0:
+	case s.Outcomes[bulk.OutcomeFailed] > 0:
 		return withCode(exitFailure, nil)
-	case s.Outcomes[outcomeInvalid] > 0:
+	case s.Outcomes[bulk.OutcomeInvalid] > 0:
 		return withCode(exitUsage, nil)
 	}
 	return nil
@@ -264,7 +264,7 @@ func jobSummary(name string, res erasejob.WorkResult, s erasejob.Status, serr er
 	if interrupted {
 		b.WriteString("interrupted: ")
 	}
-	fmt.Fprintf(&b, "job %s: this worker deleted %d, failed %d", name, res.Recorded[outcomeDeleted], res.Recorded[outcomeFailed])
+	fmt.Fprintf(&b, "job %s: this worker deleted %d, failed %d", name, res.Recorded[bulk.OutcomeDeleted], res.Recorded[bulk.OutcomeFailed])
 	if res.Resent > 0 {
 		fmt.Fprintf(&b, " (%d re-sent after a worker died)", res.Resent)
 	}
@@ -273,7 +273,7 @@ func jobSummary(name string, res erasejob.WorkResult, s erasejob.Status, serr er
 		return b.String()
 	}
 	fmt.Fprintf(&b, "; the job: deleted %d, failed %d, invalid %d of %d",
-		s.Outcomes[outcomeDeleted], s.Outcomes[outcomeFailed], s.Outcomes[outcomeInvalid], s.IDs)
+		s.Outcomes[bulk.OutcomeDeleted], s.Outcomes[bulk.OutcomeFailed], s.Outcomes[bulk.OutcomeInvalid], s.IDs)
 	if s.Done() {
 		b.WriteString(", done")
 	} else {
@@ -327,8 +327,8 @@ func loadJob(ctx context.Context, e *env, job *erasejob.Job, file, target string
 }
 
 // fileLines is the job's input: the IDs of file, one per line, with the
-// rules of --file (white space trimmed, blank lines and # comments skipped),
-// streamed so that memory does not grow with the file.
+// rules of --file (bulk.ScanLines), streamed so that memory does not grow
+// with the file.
 func fileLines(file string) erasejob.Lines {
 	return func(fn func(int64, string) error) error {
 		f, err := os.Open(file)
@@ -336,41 +336,22 @@ func fileLines(file string) erasejob.Lines {
 			return err
 		}
 		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 4096), maxIDLine)
-		var n int64
-		for sc.Scan() {
-			n++
-			s := strings.TrimSpace(sc.Text())
-			if s == "" || strings.HasPrefix(s, "#") {
-				continue
-			}
-			if err := fn(n, s); err != nil {
-				return err
-			}
-		}
-		if err := sc.Err(); err != nil {
-			if errors.Is(err, bufio.ErrTooLong) {
-				return fmt.Errorf("read %s: line %d is longer than %d bytes; is this a list of user IDs, one per line?", file, n+1, maxIDLine)
-			}
-			return fmt.Errorf("read %s: %w", file, err)
-		}
-		return nil
+		return bulk.ScanLines(f, file, func(line int64, id []byte) error { return fn(line, string(id)) })
 	}
 }
 
 // invalidRecord is the final record of an ID that must not be sent, or nil
 // for a valid one.
-func invalidRecord(id string) []byte {
+func invalidRecord(line int64, id string) []byte {
 	err := pagecall.ValidateUserID(id)
 	if err == nil {
 		return nil
 	}
-	return encodeRecord(record{ID: id, Outcome: outcomeInvalid, Error: err.Error()})
+	return encodeRecord(bulk.Record{ID: id, Line: line, Outcome: bulk.OutcomeInvalid, Error: err.Error()})
 }
 
 // encodeRecord is r as one line of JSON, without the line end.
-func encodeRecord(r record) []byte {
+func encodeRecord(r bulk.Record) []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -382,14 +363,14 @@ func encodeRecord(r record) []byte {
 // had most likely sent already (the item is redelivered), answered "user
 // not found", is recorded as deleted and marked as a re-send. An aborted
 // DELETE has no final record: the ID stays with the job.
-func deleteJobItem(ctx context.Context, d deleter, it erasejob.Item) (erasejob.Final, bool) {
+func deleteJobItem(ctx context.Context, d bulk.Deleter, it erasejob.Item) (erasejob.Final, bool) {
 	ec := &errCatcher{d: d}
-	r := deleteOne(ctx, nil, ec, it.ID)
-	if r.Outcome == outcomeAborted {
+	r := bulk.DeleteOne(ctx, ec, bulk.Item{ID: it.ID, Line: it.Line})
+	if r.Outcome == bulk.OutcomeAborted {
 		return erasejob.Final{}, false
 	}
-	if it.Redelivered && r.Outcome == outcomeFailed && userGone(ec.err) {
-		r.Outcome, r.Error, r.Resent = outcomeDeleted, "", true
+	if it.Redelivered && r.Outcome == bulk.OutcomeFailed && userGone(ec.err) {
+		r.Outcome, r.Error, r.Resent = bulk.OutcomeDeleted, "", true
 	}
 	return erasejob.Final{Outcome: r.Outcome, Resent: r.Resent, Record: encodeRecord(r)}, true
 }
@@ -417,7 +398,7 @@ func userGone(err error) bool {
 // errCatcher is a deleter that keeps the error of its one call, for the
 // cases where the record alone does not tell enough.
 type errCatcher struct {
-	d   deleter
+	d   bulk.Deleter
 	err error
 }
 

@@ -40,11 +40,14 @@ func readResults(t *testing.T, name string) []record {
 	return recs
 }
 
-// TestDeleteKillAndResume: a bulk delete of 10,000 IDs at --rate 2000
-// --concurrency 16 is killed with SIGKILL part-way, then run again with
-// --resume. Every ID ends up deleted, none is sent more than twice, at
-// most --concurrency are sent twice (those in flight at the kill), and
-// the results file parses line by line after the kill and at the end.
+// TestDeleteKillAndResume: a bulk delete of 10,000 IDs (each given twice
+// in the file) at --rate 2000 --concurrency 16 is killed with SIGKILL
+// part-way, then run again with --resume. Every ID ends up deleted, none
+// is sent more than twice, at most --concurrency are sent twice (those in
+// flight at the kill), every record carries the ID's first line, the
+// duplicates are neither sent nor recorded, run 2 removes its temporary
+// files, and the results file parses line by line after the kill and at
+// the end.
 //
 // Under -short (make test, and spec-history on every spec version) it
 // deletes 1,000 IDs at --rate 500, killed after 300; make test-long runs
@@ -64,13 +67,18 @@ func TestDeleteKillAndResume(t *testing.T) {
 	srv := newMock(t, ids...)
 	dir := t.TempDir()
 	idFile, results := filepath.Join(dir, "ids.txt"), filepath.Join(dir, "results.jsonl")
-	if err := os.WriteFile(idFile, []byte(strings.Join(ids, "\n")+"\n"), 0o600); err != nil {
+	// Every ID twice: the second time, after all of them, must be
+	// neither sent nor recorded, in either run.
+	if err := os.WriteFile(idFile, []byte(strings.Join(append(ids, ids...), "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"users", "delete", "--file", idFile, "--rate", fmt.Sprint(rate), "--concurrency", fmt.Sprint(concurrency), "--results", results}
+	// The runs' temporary files (spool and sorted chunks) go here.
+	tmp := t.TempDir()
+	env := append(mockEnv(srv), "TMPDIR="+tmp)
 
 	// Run 1, killed once killAfter records are in the file.
-	cmd, _, _ := command(t, mockEnv(srv), "", args...)
+	cmd, _, _ := command(t, env, "", args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +102,8 @@ func TestDeleteKillAndResume(t *testing.T) {
 	}
 
 	// Run 2 resumes. Its records on stdout are not logged.
-	cmd, _, stderr := command(t, mockEnv(srv), "", append(args, "--resume")...)
+	left, _ := os.ReadDir(tmp) // run 1, killed, could not remove its own
+	cmd, _, stderr := command(t, env, "", append(args, "--resume")...)
 	err := cmd.Run()
 	if _, exited := err.(*exec.ExitError); err != nil && !exited {
 		t.Fatal(err)
@@ -103,6 +112,12 @@ func TestDeleteKillAndResume(t *testing.T) {
 	all := readResults(t, results)
 	if !strings.Contains(r.stderr, fmt.Sprintf("(%d already deleted, skipped by --resume)", len(first))) {
 		t.Errorf("run 2's summary does not count the %d IDs it skipped", len(first))
+	}
+	if !strings.Contains(r.stderr, fmt.Sprintf("(%d duplicate IDs skipped)", n)) {
+		t.Errorf("run 2's summary does not count the %d duplicates", n)
+	}
+	if after, _ := os.ReadDir(tmp); len(after) != len(left) {
+		t.Errorf("run 2 left %d entries in TMPDIR, want its own removed (%d were left by the killed run 1)", len(after)-len(left), len(left))
 	}
 
 	sent := map[string]int{}
@@ -131,6 +146,12 @@ func TestDeleteKillAndResume(t *testing.T) {
 	final := map[string]record{}
 	for _, rec := range all {
 		final[rec.ID] = rec
+		if want := int64(slices.Index(ids, rec.ID) + 1); rec.Line != want {
+			t.Errorf("%s recorded with line %d, want %d (its first line)", rec.ID, rec.Line, want)
+		}
+	}
+	if len(all) != n {
+		t.Errorf("%d records, want %d: exactly one per ID", len(all), n)
 	}
 	for _, id := range ids {
 		rec, ok := final[id]

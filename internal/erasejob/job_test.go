@@ -89,7 +89,7 @@ func load(t *testing.T, j *Job, lines Lines, batch int) LoadResult {
 }
 
 // invalid refuses "." and "..", as the SDK does.
-func invalid(id string) []byte {
+func invalid(_ int64, id string) []byte {
 	if id == "." || id == ".." {
 		return fmt.Appendf(nil, `{"id":%q,"outcome":"invalid"}`, id)
 	}

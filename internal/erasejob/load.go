@@ -116,7 +116,7 @@ type LoadOptions struct {
 	Target string
 	// Invalid returns the final record (JSON) of an ID that must not be
 	// sent, or nil for a valid ID.
-	Invalid func(id string) []byte
+	Invalid func(line int64, id string) []byte
 	// Batch is the number of lines per round trip (default 500).
 	Batch int
 }
@@ -204,7 +204,7 @@ func (j *Job) Load(ctx context.Context, lines Lines, o LoadOptions) (LoadResult,
 		}
 		var rec []byte
 		if o.Invalid != nil {
-			rec = o.Invalid(id)
+			rec = o.Invalid(line, id)
 		}
 		args = append(args, line, id, rec)
 		if len(args) >= 3*batch {
