@@ -210,9 +210,9 @@ func TestWorkKeepsSlowIDs(t *testing.T) {
 			j := newJob(t, b.rdb)
 			ids := numbered("s", 4)
 			load(t, j, input(ids...), 50)
-			const claimAfter = 300 * time.Millisecond
+			const claimAfter = time.Second
 			slow := newFakeAPI()
-			slow.delay = 4 * claimAfter
+			slow.delay = 5 * claimAfter / 2
 			fast := newFakeAPI()
 			var wg sync.WaitGroup
 			wg.Go(func() {
