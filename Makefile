@@ -89,8 +89,8 @@ test:
 ## spec-sync runs (regenerate, build and test a scratch copy of the module),
 ## go install into a fresh module cache, a release build of the CLI, the
 ## operations diff, the 10 s connect and TLS-handshake timeouts, a 10 MiB
-## body's allocation, and the 10,000-ID kill-and-resume.
-LONG_TESTS ?= TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestJobSurvivesAKilledWorker
+## body's allocation, the 10,000-ID kill-and-resume, and make consumer's script on a small tree.
+LONG_TESTS ?= TestConsumerInstallsAsAUser|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestJobSurvivesAKilledWorker
 test-long:
 	$(GO) test -race -run '^($(LONG_TESTS))$$' $(PKGS)
 

@@ -834,3 +834,51 @@ func BenchmarkListRoomsSeq(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCallWithoutDrift is a call whose answer fits the model, answered
+// from memory by the transport: no network, so steady on a shared machine,
+// and the decoding step's share shows. GetRoom decodes one room, ListRooms a
+// page of 100. It is what the check of required members (required.go) costs
+// a call: compare it with the same benchmark built before the check.
+func BenchmarkCallWithoutDrift(b *testing.B) {
+	var page bytes.Buffer
+	page.WriteString(`{"rooms":[`)
+	for i := range 100 {
+		if i > 0 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"id":"%024x","name":"room %d","type":"open","record":true,"created_at":"2023-01-01T01:00:00.000Z"}`, i, i)
+	}
+	page.WriteString(`],"paging":{"limit":100,"offset":0,"total":100}}`)
+	ctx := context.Background()
+	for _, op := range []struct {
+		name string
+		body []byte
+		call func(c *Client) error
+	}{
+		{"GetRoom", benchRoomJSON, func(c *Client) error { _, err := c.GetRoom(ctx, "000585f36eed9e8fb6b655b4"); return err }},
+		{"ListRooms", page.Bytes(), func(c *Client) error { _, _, err := c.ListRooms(ctx, nil); return err }},
+	} {
+		b.Run("op="+op.name, func(b *testing.B) {
+			c, err := NewClient(WithAPIKey("bench-key-0123456789"), WithBaseURL("https://api.example/v1"),
+				WithHTTPClient(&http.Client{Transport: benchMemoryRT(op.body)}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := op.call(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchMemoryRT answers every request 200 with its JSON body, from memory.
+type benchMemoryRT []byte
+
+func (rt benchMemoryRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(bytes.NewReader(rt)), ContentLength: int64(len(rt)), Request: req}, nil
+}

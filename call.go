@@ -1,6 +1,7 @@
 package pagecall
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,7 +32,10 @@ type callOptions struct {
 	retriesSet bool
 	idempotent bool
 	header     http.Header
-	headerErr  error // the first refused WithHeader
+	headerErr  error       // the first refused WithHeader
+	edits      []jsonEdit  // WithJSONSet and WithJSONDel (jsonedit.go)
+	query      [][2]string // WithQuery: name, value
+	editErr    error       // the first refused of them
 }
 
 // ResponseInfo describes how a call went: what the last answer said and
@@ -52,6 +56,11 @@ type ResponseInfo struct {
 	// could not be decoded into the model, which was left at its zero
 	// value. See WithStrictResponses.
 	Drift []FieldDrift
+	// Body is a 2xx answer's body as received (within the size cap, see
+	// WithMaxResponseBytes), nil for an answer outside 2xx (see
+	// APIError.Body): every field of it, those the spec does not declare
+	// included, can be read from it.
+	Body []byte
 }
 
 // WithResponseInfo fills *info when the call returns. For an iterator it
@@ -152,9 +161,9 @@ func newCall(op *operation, opts []CallOption, now time.Time, hooks *hookSet) (*
 			o(&c.opts)
 		}
 	}
-	if c.opts.headerErr != nil {
+	if err := cmp.Or(c.opts.headerErr, c.opts.editErr); err != nil {
 		c.refused()
-		return nil, c.opts.headerErr
+		return nil, err
 	}
 	return c, nil
 }
@@ -185,7 +194,7 @@ func (c *call) refused() {
 // end is where every call that got past its checks ends, once: it fills
 // the caller's ResponseInfo with the last answer (resp, or the *APIError in
 // err), the attempts, the duration and the drift, and runs CallEnd.
-func (c *call) end(ctx context.Context, resp *http.Response, attempts int, drift []FieldDrift, now time.Time, err error) {
+func (c *call) end(ctx context.Context, resp *http.Response, body []byte, attempts int, drift []FieldDrift, now time.Time, err error) {
 	var info ResponseInfo
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
@@ -193,7 +202,7 @@ func (c *call) end(ctx context.Context, resp *http.Response, attempts int, drift
 	} else {
 		info.Attempts = attempts
 		if resp != nil {
-			info.StatusCode, info.Header, info.RequestID = resp.StatusCode, resp.Header, requestID(resp.Header)
+			info.StatusCode, info.Header, info.RequestID, info.Body = resp.StatusCode, resp.Header, requestID(resp.Header), body
 		}
 	}
 	info.Duration, info.Drift = now.Sub(c.start), drift

@@ -199,3 +199,22 @@ func TestIteratorAppliesOptions(t *testing.T) {
 		t.Errorf("ResponseInfo.RequestID = %q, want the last page's", info.RequestID)
 	}
 }
+
+// TestWithCallTimeoutZero: WithCallTimeout(0) means no per-call bound: the
+// call is not failed at once, and the client's shorter timeout does not
+// apply either; only the context's deadline would.
+func TestWithCallTimeoutZero(t *testing.T) {
+	c, mux, _ := setup(t, WithTimeout(30*time.Millisecond))
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(150 * time.Millisecond)
+		writeJSON(w, `{"user":{"user_id":"a"}}`)
+	})
+	var info ResponseInfo
+	u, err := c.GetUser(context.Background(), "a", WithCallTimeout(0), WithResponseInfo(&info))
+	if err != nil || u.UserID != "a" {
+		t.Fatalf("GetUser with WithCallTimeout(0) = %v, %v; want the answer past the client's 30ms timeout", u, err)
+	}
+	if info.Duration < 150*time.Millisecond {
+		t.Errorf("the call took %s, less than the server's 150ms", info.Duration)
+	}
+}

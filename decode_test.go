@@ -27,9 +27,9 @@ func TestDecodeLenient(t *testing.T) {
 	type model struct {
 		Name   string            `json:"name"`
 		Count  *int              `json:"count,omitempty"`
-		When   time.Time         `json:"when"`
-		In     inner             `json:"in"`
-		List   []inner           `json:"list"`
+		When   time.Time         `json:"when,omitzero"`
+		In     inner             `json:"in,omitzero"`
+		List   []inner           `json:"list,omitempty"`
 		Labels map[string]string `json:"labels,omitempty"`
 		Opt    *inner            `json:"opt,omitempty"`
 		Data   []byte            `json:"data,omitempty"`
@@ -46,24 +46,27 @@ func TestDecodeLenient(t *testing.T) {
 		{"number for a string", `{"name":12,"count":7}`, model{Count: &seven}, []string{"/name"}},
 		{"number for a date-time", `{"name":"n","when":1700000000}`, model{Name: "n"}, []string{"/when"}},
 		{"text for a date-time", `{"name":"n","when":"yesterday"}`, model{Name: "n"}, []string{"/when"}},
-		{"null for a required object", `{"name":"n","in":null}`, model{Name: "n"}, []string{"/in"}},
 		{"null for an optional object", `{"name":"n","opt":null}`, model{Name: "n"}, nil},
 		{"text for an optional number", `{"name":"n","count":"seven"}`, model{Name: "n"}, []string{"/count"}},
-		{"an optional object in part", `{"opt":{"a":1,"t":"2024-01-02T03:04:05Z"}}`,
-			model{Opt: &inner{T: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}}, []string{"/opt/a"}},
-		{"number for an optional object", `{"opt":3}`, model{}, []string{"/opt"}},
-		{"one item of a list", `{"list":[{"a":"x"},{"a":1},{"a":"z","t":"nope"}]}`,
-			model{List: []inner{{A: "x"}, {}, {A: "z"}}}, []string{"/list/1/a", "/list/2/t"}},
+		{"an optional object in part", `{"name":"n","opt":{"a":1,"t":"2024-01-02T03:04:05Z"}}`,
+			model{Name: "n", Opt: &inner{T: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}}, []string{"/opt/a"}},
+		{"number for an optional object", `{"name":"n","opt":3}`, model{Name: "n"}, []string{"/opt"}},
+		{"one item of a list", `{"name":"n","list":[{"a":"x"},{"a":1},{"a":"z","t":"nope"}]}`,
+			model{Name: "n", List: []inner{{A: "x"}, {}, {A: "z"}}}, []string{"/list/1/a", "/list/2/t"}},
 		{"string for an object", `{"in":"x","name":"n"}`, model{Name: "n"}, []string{"/in"}},
 		{"unknown fields", `{"name":"n","extra":{"deep":[1]}}`, model{Name: "n"}, nil},
-		{"map value", `{"labels":{"a/b":"x","c~d":3}}`, model{Labels: map[string]string{"a/b": "x", "c~d": ""}}, []string{"/labels/c~0d"}},
+		{"map value", `{"name":"n","labels":{"a/b":"x","c~d":3}}`, model{Name: "n", Labels: map[string]string{"a/b": "x", "c~d": ""}}, []string{"/labels/c~0d"}},
 		{"not an object", `[1,2]`, model{}, []string{""}},
 		{"bytes as base64, beside a drifted field", `{"data":"aGk=","name":1}`, model{Data: []byte("hi")}, []string{"/name"}},
+		{"a required member missing", `{"count":7}`, model{Count: &seven}, []string{"/name"}},
+		{"a required member missing in an item", `{"name":"n","list":[{"a":"x"},{"t":"2024-01-02T03:04:05Z"}]}`,
+			model{Name: "n", List: []inner{{A: "x"}, {T: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}}}, []string{"/list/1/a"}},
+		{"a required member in another case", `{"NAME":"n"}`, model{Name: "n"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got model
-			drift := decodeLenient([]byte(tt.body), &got)
+			drift := decodeLenient([]byte(tt.body), &got, "")
 			var ptrs []string
 			for _, d := range drift {
 				ptrs = append(ptrs, d.Pointer)
@@ -84,7 +87,8 @@ func TestDecodeLenient(t *testing.T) {
 // TestDriftEveryField runs every operation of the spec (generatedOperations,
 // generated from it, so `make spec-history` covers every version) against
 // the mock's answer for the operation's example, with each scalar field of
-// that answer in turn given the wrong JSON type. Each call must succeed
+// that answer in turn given the wrong JSON type, each required member
+// removed, and each required list or map made null. Each call must succeed
 // with one request, report drift at that field's pointer, and return every
 // other field as the unaltered answer has it.
 func TestDriftEveryField(t *testing.T) {
@@ -127,10 +131,10 @@ func TestDriftEveryField(t *testing.T) {
 			results := out[:len(out)-1]
 			model := answerType(t, c, op.operationID)
 			tried := 0
-			for _, leaf := range scalarLeaves(answer, "") {
+			for _, leaf := range append(scalarLeaves(answer, ""), requiredLeaves(answer, model, "")...) {
 				drifted, _ := json.Marshal(setAt(answer, leaf.path, leaf.retyped))
 				intact, _ := json.Marshal(setAt(answer, leaf.path, nil))
-				if json.Unmarshal(drifted, reflect.New(model).Interface()) == nil {
+				if leaf.retyped != nil && leaf.retyped != jsonNull && json.Unmarshal(drifted, reflect.New(model).Interface()) == nil {
 					continue // the model takes any JSON there (an object of free form, say)
 				}
 				tried++
@@ -150,7 +154,7 @@ func TestDriftEveryField(t *testing.T) {
 				}
 				checkIntact(t, got[:len(got)-1], results, intact, leaf)
 			}
-			t.Logf("%d fields retyped", tried)
+			t.Logf("%d fields drifted", tried)
 		})
 	}
 }
@@ -180,6 +184,60 @@ func scalarLeaves(v any, ptr string, path ...any) []leaf {
 		out = append(out, leaf{path, ptr, "not a number"})
 	case bool:
 		out = append(out, leaf{path, ptr, "not a boolean"})
+	}
+	return out
+}
+
+// jsonNull is the JSON null that requiredLeaves puts in place of a
+// required list or map (setAt's nil removes a member).
+var jsonNull any = nullJSON{}
+
+// nullJSON marshals as null.
+type nullJSON struct{}
+
+func (nullJSON) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// requiredLeaves lists, for the JSON answer v decoded by the model type t,
+// each member the model requires (removed: retyped nil) and each required
+// list or map (made null).
+func requiredLeaves(v any, t reflect.Type, ptr string, path ...any) []leaf {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []leaf
+	switch x := v.(type) {
+	case map[string]any:
+		if t.Kind() == reflect.Map {
+			for k, e := range x {
+				out = append(out, requiredLeaves(e, t.Elem(), ptr+"/"+escapePointer(k), append(slices.Clone(path), k)...)...)
+			}
+			return out
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		for f := range t.Fields() {
+			name, opts, ok := jsonField(f)
+			e, present := x[name]
+			if !ok || !present {
+				continue
+			}
+			p, at := ptr+"/"+escapePointer(name), append(slices.Clone(path), name)
+			if !optionalTag(opts) {
+				out = append(out, leaf{at, p, nil})
+				if k := f.Type.Kind(); k == reflect.Slice || k == reflect.Map {
+					out = append(out, leaf{at, p, jsonNull})
+				}
+			}
+			out = append(out, requiredLeaves(e, f.Type, p, at...)...)
+		}
+	case []any:
+		if t.Kind() != reflect.Slice {
+			return nil
+		}
+		for i, e := range x {
+			out = append(out, requiredLeaves(e, t.Elem(), ptr+"/"+strconv.Itoa(i), append(slices.Clone(path), i)...)...)
+		}
 	}
 	return out
 }
@@ -253,27 +311,32 @@ func checkIntact(t *testing.T, got, want []reflect.Value, intact []byte, l leaf)
 // a short quote of a scalar.
 func TestDriftReasons(t *testing.T) {
 	type model struct {
-		S string    `json:"s"`
+		S string    `json:"s,omitempty"`
 		N int       `json:"n"`
-		B bool      `json:"b"`
-		T time.Time `json:"t"`
-		L []string  `json:"l"`
-		O struct{}  `json:"o"`
+		B bool      `json:"b,omitempty"`
+		T time.Time `json:"t,omitzero"`
+		L []string  `json:"l,omitempty"`
+		O struct{}  `json:"o,omitzero"`
+		R string    `json:"r"`
 	}
 	tests := []struct{ body, want string }{
-		{`{"t":1700000000}`, "/t: want a date-time string, got number 1700000000"},
-		{`{"t":"yesterday"}`, `/t: want a date-time string, got string "yesterday"`},
-		{`{"s":-1.5}`, "/s: want a string, got number -1.5"},
-		{`{"n":true}`, "/n: want an integer, got boolean true"},
-		{`{"b":"yes"}`, `/b: want a boolean, got string "yes"`},
-		{`{"l":{}}`, "/l: want an array, got an object"},
-		{`{"o":[]}`, "/o: want an object, got an array"},
-		{`{"s":null}`, "/s: want a string, got null"},
-		{`{"n":"` + strings.Repeat("x", 60) + `"}`, `/n: want an integer, got string "` + strings.Repeat("x", 39) + "…"},
+		{`{"n":1,"r":"","t":1700000000}`, "/t: want a date-time string, got number 1700000000"},
+		{`{"n":1,"r":"","t":"yesterday"}`, `/t: want a date-time string, got string "yesterda…"`},
+		{`{"n":1,"r":"","t":"today"}`, `/t: want a date-time string, got string "today"`},
+		{`{"n":1,"r":"","s":-1.5}`, "/s: want a string, got number -1.5"},
+		{`{"n":true,"r":""}`, "/n: want an integer, got boolean true"},
+		{`{"n":1,"r":"","b":"yes"}`, `/b: want a boolean, got string "yes"`},
+		{`{"n":1,"r":"","l":{}}`, "/l: want an array, got an object"},
+		{`{"n":1,"r":"","o":[]}`, "/o: want an object, got an array"},
+		{`{"n":1,"r":null}`, "/r: want a string, got null"},
+		{`{"n":1}`, "/r: missing: the spec requires a string"},
+		{`{"n":"` + strings.Repeat("x", 60) + `","r":""}`, `/n: want an integer, got string "xxxxxxxx…"`},
+		{`{"n":` + strings.Repeat("9", 60) + `,"r":""}`, `/n: want an integer, got number ` + strings.Repeat("9", 40) + "…"},
+		{`{"n":"日本語です","r":""}`, `/n: want an integer, got string "日本…"`},
 	}
 	for _, tt := range tests {
 		var m model
-		drift := decodeLenient([]byte(tt.body), &m)
+		drift := decodeLenient([]byte(tt.body), &m, "")
 		if len(drift) != 1 || drift[0].String() != tt.want {
 			t.Errorf("%s: drift %v, want [%s]", tt.body, drift, tt.want)
 		}

@@ -31,8 +31,8 @@ import (
 // a field that does not fit is drift (see WithStrictResponses).
 func (c *Client) Do(ctx context.Context, method, path string, body, out any, opts ...CallOption) error {
 	// The spec has no template for this path, and the path holds values
-	// that must not reach hooks or logs: the operation names the method
-	// only.
+	// that must not reach hooks: the operation names the method only (the
+	// drift log names the path, see reportDrift).
 	op := &operation{method: method, raw: true}
 	return c.loop.call(ctx, op, opts, nil, func(ctx context.Context, _ string) (*http.Request, error) {
 		return c.rawRequest(ctx, method, path, body, out)

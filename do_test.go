@@ -5,11 +5,15 @@
 package pagecall
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -148,6 +152,101 @@ func TestDoEdges(t *testing.T) {
 	}
 	if err := c.Do(ctx, http.MethodGet, "/fits", nil, &out); err != nil || out.A != "x" {
 		t.Errorf("a fitting answer to a strict client: %v, out %+v; want success", err, out)
+	}
+}
+
+// TestDoDriftLoggedPerPath: Do's drift is logged once per method, path and
+// pointer, and the log names the path: drift at /n on /a and on /b is two
+// warnings, a second call to /a none.
+func TestDoDriftLoggedPerPath(t *testing.T) {
+	var logs bytes.Buffer
+	c, mux, _ := setup(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	mux.HandleFunc("/v1/{p}", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"n":"x"}`) })
+	var out struct {
+		N int `json:"n"`
+	}
+	for _, p := range []string{"/a", "/b", "/a"} {
+		if err := c.Do(context.Background(), http.MethodGet, p, nil, &out); err != nil {
+			t.Fatalf("Do %s: %v", p, err)
+		}
+	}
+	got := logs.String()
+	if n := strings.Count(got, "level=WARN"); n != 2 || !strings.Contains(got, "path=/v1/a") || !strings.Contains(got, "path=/v1/b") {
+		t.Errorf("%d warnings, want one for /v1/a and one for /v1/b:\n%s", n, got)
+	}
+}
+
+// TestDoReusedOut: decoding into an out that holds an earlier answer, Do
+// resets each drifted field to its zero value, leaves an optional pointer
+// that did not fit nil, and reports null where the model has no room for
+// it.
+func TestDoReusedOut(t *testing.T) {
+	type inner struct {
+		A string `json:"a"`
+	}
+	type model struct {
+		Name string   `json:"name"`
+		N    int      `json:"n"`
+		Opt  *inner   `json:"opt,omitempty"`
+		List []string `json:"list"`
+	}
+	c, mux, _ := setup(t)
+	answer := `{"name":"first","n":1,"opt":{"a":"x"},"list":["a"]}`
+	mux.HandleFunc("/v1/thing", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, answer) })
+	var out model
+	if err := c.Do(context.Background(), http.MethodGet, "/thing", nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, answer string
+		want         model
+		pointers     []string
+	}{
+		{"an optional pointer that did not fit", `{"name":"n","n":2,"opt":"x","list":[]}`, model{Name: "n", N: 2, List: []string{}}, []string{"/opt"}},
+		{"an optional pointer that fitted in part", `{"name":"n","n":2,"opt":{"a":5},"list":[]}`, model{Name: "n", N: 2, Opt: &inner{}, List: []string{}}, []string{"/opt/a"}},
+		{"a number that did not fit", `{"name":"n","n":"two","list":[]}`, model{Name: "n", List: []string{}}, []string{"/n"}},
+		{"null for a required string", `{"name":null,"n":3,"list":[]}`, model{N: 3, List: []string{}}, []string{"/name"}},
+		{"null for a required list", `{"name":"n","n":4,"list":null}`, model{Name: "n", N: 4}, []string{"/list"}},
+		{"a required member missing", `{"n":5,"list":[]}`, model{N: 5, List: []string{}}, []string{"/name"}},
+	}
+	for _, tt := range tests {
+		out = model{Name: "old", N: 9, Opt: &inner{A: "old"}, List: []string{"old"}}
+		answer = tt.answer
+		var info ResponseInfo
+		if err := c.Do(context.Background(), http.MethodGet, "/thing", nil, &out, WithResponseInfo(&info)); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !strings.Contains(tt.answer, `"opt"`) && out.Opt != nil && out.Opt.A == "old" {
+			out.Opt = nil // an optional member the answer lacks keeps its value, as encoding/json keeps it
+		}
+		var ptrs []string
+		for _, d := range info.Drift {
+			ptrs = append(ptrs, d.Pointer)
+		}
+		if !reflect.DeepEqual(out, tt.want) || !reflect.DeepEqual(ptrs, tt.pointers) {
+			t.Errorf("%s: out = %+v, drift at %q; want %+v, drift at %q", tt.name, out, ptrs, tt.want, tt.pointers)
+		}
+	}
+}
+
+// TestDoNullDrift: Do reports null where out has no room for it as drift,
+// and a strict client refuses it, as the generated methods do.
+func TestDoNullDrift(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		var opts []Option
+		if strict {
+			opts = append(opts, WithStrictResponses())
+		}
+		c, mux, _ := setup(t, opts...)
+		mux.HandleFunc("/v1/things", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"a":null}`) })
+		var out struct {
+			A string `json:"a"`
+		}
+		var info ResponseInfo
+		err := c.Do(context.Background(), http.MethodGet, "/things", nil, &out, WithResponseInfo(&info))
+		if strict != errors.Is(err, ErrMalformedResponse) || len(info.Drift) != 1 || info.Drift[0].Pointer != "/a" {
+			t.Errorf("strict=%v: err %v, drift %v; want drift at /a", strict, err, info.Drift)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // This file holds what the SDK does with the drift of a 2xx answer (see
@@ -45,22 +46,51 @@ func driftSummary(drift []FieldDrift) string {
 	return strings.Join(parts, "; ")
 }
 
-// driftLog remembers which drift has been logged, so that each operation
-// and pointer is logged once per client.
-type driftLog struct{ seen sync.Map }
+// driftLog is a client's drift state: which drift it has logged, so that
+// each method, path and pointer is logged once (a Client.Do path holds
+// values, so at most maxDriftKeys are remembered; past them drift is
+// logged each time), and the shapes of its models (required.go).
+type driftLog struct {
+	seen   sync.Map
+	kept   atomic.Int64 // the keys in seen
+	shapes shapeCache
+}
 
-// reportDrift logs each drift of an answer at warn level, once per
-// operation and pointer for the client.
+// maxDriftKeys bounds what a client remembers of the drift it logged.
+const maxDriftKeys = 1024
+
+// first reports whether key has not been logged yet, and remembers it while
+// there is room.
+func (dl *driftLog) first(key string) bool {
+	if _, dup := dl.seen.Load(key); dup {
+		return false
+	}
+	if dl.kept.Load() >= maxDriftKeys {
+		return true
+	}
+	if _, dup := dl.seen.LoadOrStore(key, true); dup {
+		return false
+	}
+	dl.kept.Add(1)
+	return true
+}
+
+// reportDrift logs each drift of an answer at warn level, once per method,
+// path (the spec's template, or a Client.Do call's path) and pointer for the
+// client.
 func (l *requestLoop) reportDrift(ctx context.Context, op *operation, hr *http.Response, drift []FieldDrift) {
 	if !l.log.Enabled(ctx, slog.LevelWarn) {
 		return
 	}
+	path := op.path
+	if path == "" {
+		path = requestPath(hr) // Client.Do: the spec has no template for it
+	}
 	for _, d := range drift {
-		key := op.method + " " + op.path + " " + d.Pointer
-		if _, dup := l.drift.seen.LoadOrStore(key, true); dup {
+		if !l.drift.first(op.method + " " + path + " " + d.Pointer) {
 			continue
 		}
 		l.log.WarnContext(ctx, "pagecall: the answer left the spec; the call succeeded with the fields that fit",
-			"method", op.method, "path", op.path, "status", hr.StatusCode, "pointer", d.Pointer, "reason", d.Reason)
+			"method", op.method, "path", path, "status", hr.StatusCode, "pointer", d.Pointer, "reason", d.Reason)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -131,5 +132,100 @@ func TestResponseInfoOnFailure(t *testing.T) {
 	}
 	if info.StatusCode != 0 || info.Attempts != 0 {
 		t.Errorf("ResponseInfo = %+v after a refused call, want it zero", info)
+	}
+}
+
+// TestDriftNeverQuotesTheKey: an answer that echoes the API key in drifted
+// fields (a date-time, a number, a map key) never brings the key, nor a
+// piece of it, to the warn log, ResponseInfo.Drift or a strict client's
+// error.
+func TestDriftNeverQuotesTheKey(t *testing.T) {
+	body := `{"user":{"user_id":"x","created_at":"` + testKey + `","name":{"` + testKey + `":1}}}`
+	for _, strict := range []bool{false, true} {
+		var logs bytes.Buffer
+		opts := []Option{WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))}
+		if strict {
+			opts = append(opts, WithStrictResponses())
+		}
+		c, mux, _ := setup(t, opts...)
+		mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, body) })
+		var info ResponseInfo
+		_, err := c.GetUser(context.Background(), "a", WithResponseInfo(&info))
+		if strict != (err != nil) {
+			t.Fatalf("strict=%v: GetUser error %v", strict, err)
+		}
+		seen := logs.String() + fmt.Sprint(info.Drift)
+		if err != nil {
+			seen += err.Error()
+		}
+		if len(info.Drift) != 2 || !strings.Contains(seen, redacted) {
+			t.Errorf("strict=%v: drift %v, want the two fields with the key redacted", strict, info.Drift)
+		}
+		// A map key that echoes the key is in the drift's pointer.
+		mux.HandleFunc("/v1/labels", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"labels":{"`+testKey+`":"x"}}`) })
+		var out struct {
+			Labels map[string]int `json:"labels"`
+		}
+		info = ResponseInfo{}
+		err = c.Do(context.Background(), http.MethodGet, "/labels", nil, &out, WithResponseInfo(&info))
+		if len(info.Drift) != 1 || info.Drift[0].Pointer != "/labels/"+redacted {
+			t.Errorf("strict=%v: Do drift %v, want one at /labels/%s", strict, info.Drift, redacted)
+		}
+		seen += logs.String() + fmt.Sprint(info.Drift)
+		if err != nil {
+			seen += err.Error()
+		}
+		for i := 0; i+6 <= len(testKey); i++ {
+			if strings.Contains(seen, testKey[i:i+6]) {
+				t.Fatalf("strict=%v: %q of the key reached the log, the drift or the error:\n%s", strict, testKey[i:i+6], seen)
+			}
+		}
+	}
+}
+
+// TestRequiredMemberMissing: a 2xx answer that lacks a member the spec
+// requires, or has null for a required list, is drift at its pointer in
+// default mode and an error in strict mode, still with one request.
+func TestRequiredMemberMissing(t *testing.T) {
+	tests := []struct {
+		name, path, body, pointer string
+		call                      func(c *Client, opts ...CallOption) error
+	}{
+		{"member without room_id", "/v1/rooms/r/members/m", `{"member":{"id":"m","type":"host","user_id":"u"}}`, "/member/room_id",
+			func(c *Client, opts ...CallOption) error {
+				_, err := c.GetMember(context.Background(), "r", "m", opts...)
+				return err
+			}},
+		{"users null", "/v1/users", `{"users":null}`, "/users",
+			func(c *Client, opts ...CallOption) error {
+				_, _, err := c.ListUsers(context.Background(), nil, opts...)
+				return err
+			}},
+		{"a listed room without its id", "/v1/rooms", `{"rooms":[{"id":"a","name":"n","type":"open"},{"name":"n","type":"open"}]}`, "/rooms/1/id",
+			func(c *Client, opts ...CallOption) error {
+				_, _, err := c.ListRooms(context.Background(), nil, opts...)
+				return err
+			}},
+	}
+	for _, tt := range tests {
+		for _, strict := range []bool{false, true} {
+			var opts []Option
+			if strict {
+				opts = append(opts, WithStrictResponses())
+			}
+			c, mux, ts := setup(t, opts...)
+			mux.HandleFunc(tt.path, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, tt.body) })
+			var info ResponseInfo
+			err := tt.call(c, WithResponseInfo(&info))
+			if strict != errors.Is(err, ErrMalformedResponse) {
+				t.Errorf("%s, strict=%v: err = %v", tt.name, strict, err)
+			}
+			if len(info.Drift) != 1 || info.Drift[0].Pointer != tt.pointer {
+				t.Errorf("%s, strict=%v: drift %v, want one at %s", tt.name, strict, info.Drift, tt.pointer)
+			}
+			if n := ts.hits.Load(); n != 1 {
+				t.Errorf("%s, strict=%v: %d requests, want 1", tt.name, strict, n)
+			}
+		}
 	}
 }

@@ -48,6 +48,10 @@ var (
 	// Transfer-Encoding, User-Agent), or a name or value that is not a
 	// valid header field. Nothing is sent.
 	ErrInvalidHeader = errors.New("pagecall: invalid header")
+	// ErrInvalidEdit: WithJSONSet, WithJSONDel or WithQuery cannot be
+	// applied to the call (an operation without a JSON body, a path through
+	// a string); nothing was sent.
+	ErrInvalidEdit = errors.New("pagecall: invalid request edit")
 )
 
 // maxErrorBody is how much of an error response is kept in APIError.Body.

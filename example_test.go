@@ -161,7 +161,7 @@ func Example_workflow() {
 	}
 	// 4. The URL the user opens to join.
 	meet := pagecall.MeetURL(room.ID, user.AccessToken)
-	fmt.Println(strings.Replace(meet, room.ID, "<room id>", 1))
+	fmt.Println(strings.NewReplacer(room.ID, "<room id>", user.AccessToken, "<access token>").Replace(meet))
 	// 5. The members, page by page as the iterator needs them.
 	for m, err := range c.ListMembersSeq(ctx, room.ID) {
 		if err != nil {
@@ -182,7 +182,7 @@ func Example_workflow() {
 	}
 	fmt.Println("deleted:", deleted.UserID)
 	// Output:
-	// https://app.pagecall.com/meet?room_id=<room id>&access_token=TfowtRYBs0E_trzoTaCmAXKzB1JxDDhi
+	// https://app.pagecall.com/meet?room_id=<room id>&access_token=<access token>
 	// member: ada host
 	// terminated: true
 	// deleted: ada

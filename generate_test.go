@@ -1,6 +1,7 @@
 package pagecall
 
 import (
+	"fmt"
 	"go/ast"
 	"go/doc"
 	"go/parser"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -177,5 +179,142 @@ func TestDeprecatedFieldsHaveDeprecatedParagraph(t *testing.T) {
 		if strings.Contains(strings.ToLower(text), "deprecated") && !hasDeprecatedParagraph(text) {
 			t.Errorf("doc of %s speaks of deprecation without a Deprecated: paragraph:\n%s", where, text)
 		}
+	}
+}
+
+// TestHasDeprecatedParagraph pins the rule gopls and staticcheck apply: a
+// "Deprecated: " paragraph counts only at the start of a paragraph of its
+// own, not mid-sentence and not as a line inside another paragraph.
+func TestHasDeprecatedParagraph(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"Deprecated: use Layout.\n", true},
+		{"ID of the room.\n\nDeprecated: use Layout.\n", true},
+		{"ID of the room.\n\n  Deprecated: use Layout.\n", true},
+		{"ID of the room. Deprecated: use Layout.\n", false},
+		{"ID of the room.\nDeprecated: use Layout.\n", false},
+		{"ID of the room.\n\nDeprecated use Layout.\n", false},
+		{"ID of the room.\n", false},
+	} {
+		if got := hasDeprecatedParagraph(tc.text); got != tc.want {
+			t.Errorf("hasDeprecatedParagraph(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestDocTextsReadsEveryDocComment pins what the doc tests look at: the
+// doc of a const block and of each constant in it, of a type, and the doc
+// and line comment of each field of an exported struct.
+func TestDocTextsReadsEveryDocComment(t *testing.T) {
+	dir := t.TempDir()
+	src := `// Package p is a fixture.
+package p
+
+// Kind is a kind.
+type Kind string
+
+// Kinds.
+const (
+	// KindA is doc-of-constant.
+	KindA Kind = "a" // line-of-constant
+)
+
+// T is doc-of-type.
+type T struct {
+	// F is doc-of-field.
+	F string
+	G int // line-of-field
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	docs := docTexts(t, dir, "example.com/p")
+	for where, want := range map[string]string{
+		"package": "fixture", "Kind": "a kind", "KindA": "Kinds",
+		"KindA (spec)": "doc-of-constant", "T": "doc-of-type",
+		"T.F": "doc-of-field", "T.G": "line-of-field",
+	} {
+		if !strings.Contains(docs[where], want) {
+			t.Errorf("docTexts[%q] = %q, want it to contain %q", where, docs[where], want)
+		}
+	}
+	if !strings.Contains(docs["KindA (spec)"], "line-of-constant") {
+		t.Errorf("docTexts[%q] = %q, want the constant's line comment too", "KindA (spec)", docs["KindA (spec)"])
+	}
+}
+
+// TestSpecDeprecatedFieldsAreDeprecatedInGo: every schema property that the
+// spec marks "*[Deprecated]*" in prose has a "Deprecated: " paragraph on its
+// wire field, found by its JSON name, and the root alias's field list says
+// "(deprecated" for it, so that no field the overlay misses slips through.
+func TestSpecDeprecatedFieldsAreDeprecatedInGo(t *testing.T) {
+	data, err := os.ReadFile("api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Description string `yaml:"description"`
+				} `yaml:"properties"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	// The Go field of each JSON property of each wire struct type.
+	_, files := parseDir(t, "internal/wire")
+	goField := map[string]string{} // "Schema.json" -> "Schema.GoField"
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				return true
+			}
+			for _, fl := range st.Fields.List {
+				if fl.Tag == nil || len(fl.Names) != 1 {
+					continue
+				}
+				tag := reflect.StructTag(strings.Trim(fl.Tag.Value, "`")).Get("json")
+				goField[ts.Name.Name+"."+strings.Split(tag, ",")[0]] = ts.Name.Name + "." + fl.Names[0].Name
+			}
+			return true
+		})
+	}
+	wireDocs := docTexts(t, "internal/wire", "github.com/pplink/pagecall-go/internal/wire")
+	rootDocs := docTexts(t, ".", "github.com/pplink/pagecall-go")
+	n := 0
+	for schema, s := range spec.Components.Schemas {
+		for prop, p := range s.Properties {
+			if !strings.Contains(p.Description, "*[Deprecated]*") {
+				continue
+			}
+			n++
+			field, ok := goField[schema+"."+prop]
+			if !ok {
+				t.Errorf("%s.%s is deprecated in the spec, but wire has no field for it", schema, prop)
+				continue
+			}
+			if !hasDeprecatedParagraph(wireDocs[field]) {
+				t.Errorf("%s (%s.%s, deprecated in the spec) has no Deprecated: paragraph:\n%s", field, schema, prop, wireDocs[field])
+			}
+			goName := strings.SplitN(field, ".", 2)[1]
+			if !strings.Contains(rootDocs[schema], fmt.Sprintf("%q)", prop)) ||
+				!regexp.MustCompile(`(?m)^\s*- `+goName+` .*\(deprecated`).MatchString(rootDocs[schema]) {
+				t.Errorf("the root's doc of %s does not list %s as deprecated:\n%s", schema, goName, rootDocs[schema])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the spec marks no field *[Deprecated]*: the test reads the wrong document")
 	}
 }

@@ -19,6 +19,14 @@ require (
 	github.com/speakeasy-api/openapi v1.24.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
+	// gjson comes with sjson; jsonedit.go reads with it what a WithJSONSet
+	// path goes through, to refuse a path into a string.
+	github.com/tidwall/gjson v1.20.4
+	// sjson edits JSON text in place for WithJSONSet and WithJSONDel: the
+	// other members keep their order and exact text, which decoding into a
+	// map and encoding again would not; it is the editor openai-go's
+	// option.WithJSONSet uses, and brings only gjson and its two helpers.
+	github.com/tidwall/sjson v1.2.10
 	go.uber.org/goleak v1.3.0
 	golang.org/x/mod v0.41.0
 	golang.org/x/net v0.62.0
@@ -48,6 +56,8 @@ require (
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	github.com/speakeasy-api/jsonpath v0.6.3 // indirect
+	github.com/tidwall/match v1.1.1 // indirect
+	github.com/tidwall/pretty v1.3.0 // indirect
 	github.com/vmware-labs/yaml-jsonpath v0.3.2 // indirect
 	github.com/yuin/gopher-lua v1.1.1 // indirect
 	go.uber.org/atomic v1.12.0 // indirect

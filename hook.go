@@ -238,7 +238,8 @@ func reservedHeader(name string) bool {
 // "connection_reset", "connection_refused", "connection_closed" and "tls"
 // for those transport failures; a name for each of this package's errors
 // ("response_too_large", "malformed_response", "too_many_redirects",
-// "outside_base_url", "invalid_header", "invalid_path_param"); and
+// "outside_base_url", "invalid_header", "invalid_path_param",
+// "invalid_edit"); and
 // "_OTHER" for the rest.
 func ErrorType(err error) string {
 	if err == nil {
@@ -280,6 +281,7 @@ var errorKinds = [...]struct {
 	{ErrOutsideBaseURL, "outside_base_url"},
 	{ErrInvalidHeader, "invalid_header"},
 	{ErrInvalidPathParam, "invalid_path_param"},
+	{ErrInvalidEdit, "invalid_edit"},
 }
 
 // hookSet is the Hooks a client was given; nil when it has none.

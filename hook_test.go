@@ -258,3 +258,52 @@ func TestErrorType(t *testing.T) {
 		}
 	}
 }
+
+// TestHooksPathValuesPerHook: PathValues is each hook's own. Of two hooks,
+// the one without it never sees path values, whichever is registered
+// first, and the one with it keeps them, whichever is registered last.
+func TestHooksPathValuesPerHook(t *testing.T) {
+	const id = "ann.lee@example.com"
+	type seen struct{ path, attemptErr, callErr int }
+	hook := func(values bool, s *seen) Hooks {
+		return Hooks{
+			PathValues:   values,
+			AttemptStart: func(_ context.Context, a AttemptStart) { s.path += len(a.Path) },
+			AttemptEnd: func(_ context.Context, a AttemptEnd) {
+				if a.Err != nil {
+					s.attemptErr++
+				}
+			},
+			CallEnd: func(_ context.Context, e CallEnd) {
+				if e.Err != nil {
+					s.callErr++
+				}
+			},
+		}
+	}
+	for _, withFirst := range []bool{true, false} {
+		base, _ := relServer(t, func(n int64, w http.ResponseWriter, r *http.Request) {
+			if n == 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"user `+id+` not found"}`)
+		})
+		var with, without seen
+		hooks := []Option{WithHooks(hook(true, &with)), WithHooks(hook(false, &without))}
+		if !withFirst {
+			hooks[0], hooks[1] = hooks[1], hooks[0]
+		}
+		c := relClient(t, base, hooks...)
+		if _, err := c.GetUser(context.Background(), id); err == nil {
+			t.Fatal("want a 404")
+		}
+		if without != (seen{}) {
+			t.Errorf("with-hook first %v: the hook without PathValues saw %+v, want nothing", withFirst, without)
+		}
+		if with.path == 0 || with.attemptErr != 2 || with.callErr != 1 {
+			t.Errorf("with-hook first %v: the hook with PathValues saw %+v, want paths and every error", withFirst, with)
+		}
+	}
+}

@@ -113,7 +113,7 @@ func (l *requestLoop) call(ctx context.Context, op *operation, opts []CallOption
 		drift, err = l.decode(ctx, op, resp, body, attempts, out)
 	}
 	if cl != nil {
-		cl.end(ctx, resp, attempts, drift, l.now(), err)
+		cl.end(ctx, resp, body, attempts, drift, l.now(), err)
 	}
 	return err
 }
@@ -212,6 +212,10 @@ func (l *requestLoop) exchange(ctx context.Context, cl *call, op *operation, bui
 func (l *requestLoop) prepare(req *http.Request, cl *call) (*http.Request, error) {
 	if err := l.checkURL(req.URL); err != nil {
 		return nil, &RequestError{Method: req.Method, Path: req.URL.EscapedPath(), Err: err}
+	}
+	req, err := cl.edit(req) // WithJSONSet, WithJSONDel, WithQuery: jsonedit.go
+	if err != nil {
+		return nil, err
 	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		b, err := io.ReadAll(req.Body)
@@ -390,7 +394,8 @@ func (l *requestLoop) nextWait(ctx context.Context, req *http.Request, a attempt
 }
 
 // nullToken is what makes decode look closer at an answer encoding/json
-// took: encoding/json accepts null for any field, the spec does not.
+// took: encoding/json accepts null for any field, the spec does not. So
+// does a missing member the model requires (see shape.present).
 var nullToken = []byte("null")
 
 // decode decodes the 2xx answer resp (its body read into body) into out,
@@ -413,7 +418,7 @@ func (l *requestLoop) decode(ctx context.Context, op *operation, resp *http.Resp
 	case resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "json"):
 		return nil, malformed(op, resp, attempts)
 	}
-	if json.Unmarshal(body, out) == nil && !bytes.Contains(body, nullToken) {
+	if json.Unmarshal(body, out) == nil && !bytes.Contains(body, nullToken) && l.drift.shapes.of(reflect.TypeOf(out)).present(body) {
 		return nil, nil
 	}
 	if !op.raw {
@@ -422,7 +427,7 @@ func (l *requestLoop) decode(ctx context.Context, op *operation, resp *http.Resp
 		}
 		reflect.ValueOf(out).Elem().SetZero() // drop what the failed decoding left
 	}
-	drift := decodeLenient(body, out)
+	drift := decodeLenient(body, out, l.apiKey())
 	if len(drift) == 0 {
 		return nil, nil
 	}

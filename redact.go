@@ -7,6 +7,9 @@ import (
 	"unicode/utf8"
 )
 
+// apiKey returns the client's API key, for redactKey.
+func (l *requestLoop) apiKey() string { return strings.TrimPrefix(l.auth(), "Bearer ") }
+
 // minRedactAnywhere is the length from which an API key is hidden wherever
 // it appears, even inside a longer token. A key this long does not turn up
 // in a server's message by chance: where its text appears, the key was

@@ -16,11 +16,13 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // userID is the path parameter no span or metric may carry.
@@ -35,8 +37,15 @@ type rig struct {
 }
 
 // newRig starts the mock with the user userID and a client whose retries
-// wait at most a few milliseconds.
+// wait at most a few milliseconds, reporting through pagecallotel.New.
 func newRig(t *testing.T, opts ...pagecall.Option) *rig {
+	t.Helper()
+	return newRigWith(t, pagecallotel.New, opts...)
+}
+
+// newRigWith is newRig with the telemetry option that instrument makes
+// from the rig's providers.
+func newRigWith(t *testing.T, instrument func(trace.TracerProvider, metric.MeterProvider) pagecall.Option, opts ...pagecall.Option) *rig {
 	t.Helper()
 	r := &rig{srv: pagecalltest.NewTestServer(t), spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader()}
 	r.srv.AddUser(userID, map[string]any{"name": "Ann"})
@@ -46,7 +55,7 @@ func newRig(t *testing.T, opts ...pagecall.Option) *rig {
 	opts = append([]pagecall.Option{
 		pagecall.WithAPIKey(r.srv.APIKey()), pagecall.WithBaseURL(r.srv.URL()),
 		pagecall.WithRetryPolicy(pagecall.RetryPolicy{MaxRetries: 3, InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}),
-		pagecallotel.New(tp, mp),
+		instrument(tp, mp),
 	}, opts...)
 	c, err := pagecall.NewClient(opts...)
 	if err != nil {
@@ -259,6 +268,53 @@ func TestRetriedCall(t *testing.T) {
 		t.Errorf("call.attempts points %+v, want one call of 2 attempts", perCall)
 	}
 	r.noSecrets(t)
+}
+
+// givenPropagator writes the trace ID of the context's span into a header
+// of its own, which no global propagator writes.
+type givenPropagator struct{}
+
+const givenHeader = "X-Given-Propagator"
+
+func (givenPropagator) Inject(ctx context.Context, carrier propagation.TextMapCarrier) {
+	carrier.Set(givenHeader, trace.SpanContextFromContext(ctx).TraceID().String())
+}
+func (givenPropagator) Extract(ctx context.Context, _ propagation.TextMapCarrier) context.Context {
+	return ctx
+}
+func (givenPropagator) Fields() []string { return []string{givenHeader} }
+
+// TestNewWithPropagatorUsesTheGivenOne: with no global propagator set,
+// every attempt carries the trace context through the propagator given to
+// NewWithPropagator, and nothing else (the global one stays unused).
+func TestNewWithPropagatorUsesTheGivenOne(t *testing.T) {
+	global := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) // none: another test may have set one
+	t.Cleanup(func() { otel.SetTextMapPropagator(global) })
+	r := newRigWith(t, func(tp trace.TracerProvider, mp metric.MeterProvider) pagecall.Option {
+		return pagecallotel.NewWithPropagator(tp, mp, givenPropagator{})
+	})
+	r.srv.Inject(pagecalltest.Fault{Route: "GET /users/{user_id}", Status: http.StatusServiceUnavailable})
+	if _, err := r.client.GetUser(context.Background(), userID); err != nil {
+		t.Fatal(err)
+	}
+	spans := r.spans.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	want := spans[0].SpanContext().TraceID().String()
+	reqs := r.srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2 (a 503 and its retry)", len(reqs))
+	}
+	for i, req := range reqs {
+		if got := req.Header.Get(givenHeader); got != want {
+			t.Errorf("attempt %d: %s = %q, want the span's trace ID %s", i+1, givenHeader, got, want)
+		}
+		if tp := req.Header.Get("Traceparent"); tp != "" {
+			t.Errorf("attempt %d: traceparent %q, which the given propagator does not write", i+1, tp)
+		}
+	}
 }
 
 // TestPostNotRetried: a POST that gets a 503 is not retried: one attempt,

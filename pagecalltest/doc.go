@@ -20,6 +20,18 @@
 // 000585f36eed9e8fb6b655b4 and a member of it), so that the examples of path
 // parameters name objects that exist.
 //
+// The mock mints what Pagecall mints, never the document's examples: each
+// room, member, session and page gets an ID of its own (24 hex digits, as
+// Pagecall's), each user an access token of its own from crypto/rand (the
+// seeded user too), and every room the server's workspace ID
+// (application_id). A minted value stays for the object's life: a get or
+// a list gives what the create answered, and an upsert by CreateUser or an
+// UpdateUser keeps the token. A new object holds what the request sent,
+// what the server minted and the document's defaults; an optional field
+// nobody set is left out (a user created without a name has none). A
+// request field its operation does not declare is not stored, so a caller
+// cannot set a token or an ID.
+//
 // Errors the mock itself produces carry a JSON body {"message": "..."}, and
 // for an operation of the document their status is one the operation
 // declares. A missing or wrong key gets the status the document gives it:

@@ -92,7 +92,7 @@ func TestPlantDriftWildcardAndIndex(t *testing.T) {
 	t.Parallel()
 	srv := pagecalltest.NewTestServer(t)
 	for _, id := range []string{"a", "b", "c"} {
-		srv.AddUser(id, nil)
+		srv.AddUser(id, map[string]any{"name": id}) // a name to retype
 	}
 	if err := srv.PlantDrift(
 		pagecalltest.Drift{Operation: "ListUsers", Pointer: "/users/*/created_at", Kind: pagecalltest.DriftNull},

@@ -172,6 +172,7 @@ func (s *Server) respond(route *routers.Route, params map[string]string, query u
 	if len(reqBody) > 0 {
 		_ = json.Unmarshal(reqBody, &fields) // validated already; a non-object simply has no fields
 	}
+	fields = requestFields(op, fields)
 	names := resourceNames[kind.res]
 
 	// The collection the operation works on; rooms' members and sessions
@@ -274,6 +275,41 @@ func (s *Server) respond(route *routers.Route, params map[string]string, query u
 	}
 	obj[names[0]] = one
 	return answer{status, obj}
+}
+
+// requestFields keeps the fields of a request body that the operation's
+// request schema declares. Validation lets others through (a schema allows
+// additional properties unless it says otherwise), but Pagecall reads only
+// what it declares: a CreateUser that sends an access_token, or a
+// CreateRoom that sends an id, an application_id or a created_at, does not
+// set what the server mints.
+func requestFields(op *openapi3.Operation, fields map[string]any) map[string]any {
+	declared := map[string]bool{}
+	if op.RequestBody != nil && op.RequestBody.Value != nil {
+		declaredProperties(jsonBodySchema(op.RequestBody.Value.Content), declared, 0)
+	}
+	for k := range fields {
+		if !declared[k] {
+			delete(fields, k)
+		}
+	}
+	return fields
+}
+
+// declaredProperties adds the names of the properties ref declares, its
+// own and those of the schemas it combines, to names.
+func declaredProperties(ref *openapi3.SchemaRef, names map[string]bool, depth int) {
+	if ref == nil || ref.Value == nil || depth > maxSampleDepth {
+		return
+	}
+	for name := range ref.Value.Properties {
+		names[name] = true
+	}
+	for _, parts := range []openapi3.SchemaRefs{ref.Value.AllOf, ref.Value.OneOf, ref.Value.AnyOf} {
+		for _, part := range parts {
+			declaredProperties(part, names, depth+1)
+		}
+	}
 }
 
 // list answers a list operation: the objects that pass the filters (query

@@ -441,9 +441,10 @@ func (s *Server) UserExists(id string) bool {
 	return ok
 }
 
-// AddUser creates or replaces the user id. The user is built from the
-// document's User schema examples, overlaid with those fields the schema
-// declares; fields may be nil.
+// AddUser creates or replaces the user id, as CreateUser does, with those
+// fields the document's User schema declares; fields may be nil. Unlike a
+// request, fields may set what the server mints, such as access_token; a
+// user given none keeps its token, or gets a new one.
 func (s *Server) AddUser(id string, fields map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

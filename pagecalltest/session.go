@@ -97,8 +97,7 @@ func (st *store) session(roomID, userID, action string, now time.Time) (sessionE
 			}
 			member = st.addMember(roomID, map[string]any{"user_id": userID})
 		}
-		sess = sessions.template()
-		delete(sess, "disconnected_at") // open
+		sess = sessions.fresh() // open: no disconnected_at
 		id := st.newID(now)
 		put(sessions, sess, "id", id)
 		put(sessions, sess, "member_id", member["id"])

@@ -17,8 +17,9 @@ import (
 // are recognised by operationId, never by path, so that /users/{id} (2023
 // documents) and /users/{user_id} (2024 on) work alike, and every resource
 // is shaped by the document's own schema for it: the store holds JSON
-// objects that are valid for that schema, built from its examples and
-// overlaid with the request fields the schema declares.
+// objects that are valid for that schema, built from what it requires and
+// defaults (fresh), overlaid with the request fields the schema declares,
+// and given the IDs and tokens the server mints (mint.go).
 
 // resource is a kind of object the store keeps.
 type resource int
@@ -106,7 +107,8 @@ type collection struct {
 
 func newCollection() *collection { return &collection{items: map[string]*entry{}} }
 
-// template is a fresh object built from the schema's examples.
+// template is an object built from the schema's examples: the objects the
+// examples describe, which the store is seeded with.
 func (c *collection) template() map[string]any {
 	if c.schema == nil {
 		return map[string]any{}
@@ -114,6 +116,32 @@ func (c *collection) template() map[string]any {
 	m, _ := sample(c.schema).(map[string]any)
 	if m == nil {
 		m = map[string]any{}
+	}
+	return m
+}
+
+// fresh is a new object as Pagecall creates it, before the request's
+// fields go in: the properties the schema requires (sampled, so that the
+// object stays valid for it), and those it gives a default. An optional
+// property's example is no value of a new object: a user created without a
+// name is not named "scotty", nor does a new room have the example's
+// thumbnail. The request sets such a property, or nobody does.
+func (c *collection) fresh() map[string]any {
+	m := c.template()
+	if c.schema == nil || c.schema.Value == nil {
+		return m
+	}
+	sc := c.schema.Value
+	for k := range m {
+		p, declared := sc.Properties[k]
+		switch {
+		case !declared || p.Value == nil || slices.Contains(sc.Required, k):
+			// kept: the object needs it to be valid
+		case p.Value.Default != nil && validFor(p.Value, p.Value.Default):
+			m[k] = clone(p.Value.Default)
+		default:
+			delete(m, k)
+		}
 	}
 	return m
 }
@@ -190,6 +218,10 @@ type store struct {
 	// memberSchema and sessionSchema shape every room's collections.
 	memberSchema, sessionSchema *openapi3.SchemaRef
 	seq                         int
+	mint                        *minter
+	// workspace is the application_id of every room: one mock server is
+	// one Pagecall workspace.
+	workspace string
 	// seedUser is the ID of the user the examples describe, seeded at
 	// start ("" if the document has none).
 	seedUser string
@@ -207,7 +239,9 @@ func newStore(doc *openapi3.T) *store {
 		members:  map[string]*collection{},
 		sessions: map[string]*collection{},
 		webhooks: map[string]Webhook{},
+		mint:     newMinter(),
 	}
+	st.workspace = st.mint.id(time.Now())
 	schemas := map[resource]*openapi3.SchemaRef{}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
@@ -233,6 +267,9 @@ func newStore(doc *openapi3.T) *store {
 	if st.users.schema != nil {
 		u := st.users.template()
 		if id, _ := u["user_id"].(string); id != "" {
+			if st.users.has("access_token") {
+				u["access_token"] = accessToken() // a secret: never the example's
+			}
 			st.users.set(id, u, st.next)
 			st.seedUser = id
 		}
@@ -240,6 +277,9 @@ func newStore(doc *openapi3.T) *store {
 	if st.rooms.schema != nil {
 		r := st.rooms.template()
 		if id, _ := r["id"].(string); id != "" {
+			if st.rooms.has("application_id") {
+				r["application_id"] = st.workspace
+			}
 			st.rooms.set(id, r, st.next)
 			if st.memberSchema != nil {
 				m := st.roomMembers(id).template()
@@ -256,11 +296,8 @@ func newStore(doc *openapi3.T) *store {
 // next returns the next sequence number, which orders lists.
 func (st *store) next() int { st.seq++; return st.seq }
 
-// newID returns an ID shaped like Pagecall's (24 hex digits): the time in
-// seconds, then a counter.
-func (st *store) newID(now time.Time) string {
-	return fmt.Sprintf("%08x%016x", uint32(now.Unix()), st.next())
-}
+// newID returns a new ID for a room, member, session or page.
+func (st *store) newID(now time.Time) string { return st.mint.id(now) }
 
 // roomMembers and roomSessions return a room's collection, made on first use.
 func (st *store) roomMembers(roomID string) *collection {
@@ -281,35 +318,48 @@ func perRoom(m map[string]*collection, schema *openapi3.SchemaRef, roomID string
 }
 
 // putUser creates or replaces the user id. Pagecall documents that creating
-// an existing user_id overrides that user.
+// an existing user_id overrides that user; the user lives on, and keeps
+// its creation time and its access token. A new user gets a new token,
+// unless fields give one (AddUser may; a request may not, see
+// requestFields).
 func (st *store) putUser(id string, fields map[string]any, now time.Time) map[string]any {
-	u := st.users.template()
+	u := st.users.fresh()
 	st.users.merge(u, fields, "user_id")
 	u["user_id"] = id
-	if old, ok := st.users.get(id); ok {
+	old, existed := st.users.get(id)
+	if existed {
 		if created, ok := old["created_at"]; ok {
 			u["created_at"] = created
 		}
 	} else {
 		st.users.stamp(u, "created_at", now)
 	}
+	if _, given := u["access_token"]; !given && st.users.has("access_token") {
+		if tok, ok := old["access_token"]; ok {
+			u["access_token"] = tok
+		} else {
+			u["access_token"] = accessToken()
+		}
+	}
 	st.users.stamp(u, "updated_at", now)
 	return st.users.set(id, u, st.next)
 }
 
 // createRoom stores a new room from a CreateRoom request: its declared
-// fields, a new ID, not terminated, and its members and webhook.
+// fields, a new ID in the server's workspace, not terminated, and its
+// members and webhook. A new room has not met nor ended: fresh leaves out
+// the example's meeting time, start and end.
 func (st *store) createRoom(fields map[string]any, now time.Time) map[string]any {
-	r := st.rooms.template()
-	for _, k := range []string{"is_terminated", "terminated_at", "started_at", "last_thumbnail_updated_at", "meeting_time"} {
-		delete(r, k) // a new room has not met, nor ended
-	}
+	r := st.rooms.fresh()
 	if st.rooms.has("record") {
 		r["record"] = true // CreateRoomRequest.record defaults to true
 	}
 	st.rooms.merge(r, fields, "id")
 	id := st.newID(now)
 	r["id"] = id
+	if st.rooms.has("application_id") {
+		r["application_id"] = st.workspace
+	}
 	if st.rooms.has("is_terminated") {
 		r["is_terminated"] = false
 	}
@@ -379,7 +429,7 @@ func (st *store) addMember(roomID string, fields map[string]any) map[string]any 
 		m, id = e, e["id"].(string)
 	}
 	if m == nil {
-		m = members.template()
+		m = members.fresh()
 		id = st.newID(time.Now())
 		if u, ok := st.users.get(userID); ok && members.has("type") {
 			if t, ok := u["default_member_type"].(string); ok && t != "" {

@@ -25,7 +25,11 @@ func (oc *opCommand) run(ctx context.Context, e *env, fs *pflag.FlagSet, args []
 	if err := oc.validate(ctx, r); err != nil {
 		return withCode(exitUsage, err)
 	}
-	in := &cliInput{path: r.path, body: r.body}
+	raw, err := oc.raw.options(o.body != nil)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	in := &cliInput{path: r.path, body: r.body, opts: raw}
 	if len(r.query) > 0 {
 		var err error
 		if in.query, err = json.Marshal(r.query); err != nil {

@@ -33,9 +33,10 @@ type opCommand struct {
 	op     *apiOp
 	flags  []*specFlag
 	client clientFlags
-	data   string // --data
-	all    bool   // --all
-	format string // --format
+	data   string   // --data
+	all    bool     // --all
+	format string   // --format
+	raw    rawFlags // --set, --query (rawflags.go)
 }
 
 // newResourceCmds returns one command per resource, with one subcommand
@@ -134,6 +135,9 @@ func newOpCmd(e *env, o *apiOp) *cobra.Command {
 		},
 	}
 	taken := commonFlagNames()
+	for _, n := range rawFlagNames {
+		taken[n] = true
+	}
 	add := func(name, prop, in string, s *openapi3.Schema, required bool) {
 		if taken[name] {
 			name = in + "-" + name
@@ -165,6 +169,7 @@ func newOpCmd(e *env, o *apiOp) *cobra.Command {
 	fs.StringVarP(&oc.format, "format", "o", "", "output: json, jsonl or table (default: table on a terminal, else json for one resource, jsonl for lists)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(outputFormats(), cobra.ShellCompDirectiveNoFileComp))
 	oc.client.register(fs)
+	oc.raw.register(fs)
 	return cmd
 }
 

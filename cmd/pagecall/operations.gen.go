@@ -24,11 +24,11 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					items, paging, err := c.ListRooms(ctx, &params)
+					items, paging, err := c.ListRooms(ctx, &params, in.opts...)
 					return pagedAnswer(items, paging), err
 				},
 				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
-					return anySeq(c.ListRoomsSeq(ctx, &params))
+					return anySeq(c.ListRoomsSeq(ctx, &params, in.opts...))
 				},
 			}, nil
 		}},
@@ -43,7 +43,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.CreateRoom(ctx, body)
+					v, err := c.CreateRoom(ctx, body, in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -55,7 +55,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.DeleteRoom(ctx, in.path[0])
+					v, err := c.DeleteRoom(ctx, in.path[0], in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -67,7 +67,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.GetRoom(ctx, in.path[0])
+					v, err := c.GetRoom(ctx, in.path[0], in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -83,7 +83,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.UpdateRoom(ctx, in.path[0], body)
+					v, err := c.UpdateRoom(ctx, in.path[0], body, in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -95,11 +95,11 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					items, paging, err := c.ListMembers(ctx, in.path[0])
+					items, paging, err := c.ListMembers(ctx, in.path[0], in.opts...)
 					return pagedAnswer(items, paging), err
 				},
 				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
-					return anySeq(c.ListMembersSeq(ctx, in.path[0]))
+					return anySeq(c.ListMembersSeq(ctx, in.path[0], in.opts...))
 				},
 			}, nil
 		}},
@@ -114,7 +114,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.CreateMember(ctx, in.path[0], body)
+					v, err := c.CreateMember(ctx, in.path[0], body, in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -126,7 +126,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.GetMember(ctx, in.path[0], in.path[1])
+					v, err := c.GetMember(ctx, in.path[0], in.path[1], in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -142,7 +142,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.UpdateMember(ctx, in.path[0], in.path[1], body)
+					v, err := c.UpdateMember(ctx, in.path[0], in.path[1], body, in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -158,7 +158,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.SendRoomMessage(ctx, in.path[0], body)
+					v, err := c.SendRoomMessage(ctx, in.path[0], body, in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -174,7 +174,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					items, err := c.CreateRoomPages(ctx, in.path[0], body)
+					items, err := c.CreateRoomPages(ctx, in.path[0], body, in.opts...)
 					return listAnswer(items), err
 				},
 			}, nil
@@ -190,11 +190,11 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					items, err := c.ListRoomSessions(ctx, in.path[0], &params)
+					items, err := c.ListRoomSessions(ctx, in.path[0], &params, in.opts...)
 					return listAnswer(items), err
 				},
 				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
-					return anySeq(c.ListRoomSessionsSeq(ctx, in.path[0], &params))
+					return anySeq(c.ListRoomSessionsSeq(ctx, in.path[0], &params, in.opts...))
 				},
 			}, nil
 		}},
@@ -209,11 +209,11 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					items, paging, err := c.ListUsers(ctx, &params)
+					items, paging, err := c.ListUsers(ctx, &params, in.opts...)
 					return pagedAnswer(items, paging), err
 				},
 				seq: func(ctx context.Context, c *pagecall.Client) cliSeq {
-					return anySeq(c.ListUsersSeq(ctx, &params))
+					return anySeq(c.ListUsersSeq(ctx, &params, in.opts...))
 				},
 			}, nil
 		}},
@@ -228,7 +228,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.CreateUser(ctx, body)
+					v, err := c.CreateUser(ctx, body, in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -240,7 +240,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.DeleteUser(ctx, in.path[0])
+					v, err := c.DeleteUser(ctx, in.path[0], in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -252,7 +252,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.GetUser(ctx, in.path[0])
+					v, err := c.GetUser(ctx, in.path[0], in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil
@@ -268,7 +268,7 @@ var cliOperations = []cliOperation{
 			}
 			return &cliCalls{
 				call: func(ctx context.Context, c *pagecall.Client) (cliAnswer, error) {
-					v, err := c.UpdateUser(ctx, in.path[0], body)
+					v, err := c.UpdateUser(ctx, in.path[0], body, in.opts...)
 					return oneAnswer(v), err
 				},
 			}, nil

@@ -30,8 +30,9 @@ type cliOperation struct {
 // parameters in path order, the query parameters as an object, the body.
 type cliInput struct {
 	path  []string
-	query []byte // a JSON object; nil for none
-	body  []byte // nil if the operation takes none
+	query []byte                // a JSON object; nil for none
+	body  []byte                // nil if the operation takes none
+	opts  []pagecall.CallOption // --set, --query (rawflags.go)
 }
 
 // cliSeq is a list's items as an iterator yields them.

@@ -222,3 +222,74 @@ func TestGoDownloadsFromTheProxy(t *testing.T) {
 		t.Errorf("go mod download reported %d modules, want 2:\n%s", n, data)
 	}
 }
+
+// TestWriteKeepsModuleBoundaries pins where one module ends: a sibling
+// directory that shares a nested module's name prefix stays in the root;
+// modules under vendor or any testdata are not served; the root comes
+// first whatever order git lists go.mod files in; a tracked file deleted
+// from disk is left out; a module path with capitals is served under its
+// case-escaped directory, as the go command asks for it.
+func TestWriteKeepsModuleBoundaries(t *testing.T) {
+	files := map[string]string{
+		"a/go.mod":                    "module example.com/m/a\n\ngo 1.22\n",
+		"a/a.go":                      "package a\n",
+		"go.mod":                      "module example.com/m\n\ngo 1.22\n",
+		"m.go":                        "package m\n",
+		"gone.go":                     "package m\n",
+		"nested/go.mod":               "module example.com/m/nested\n\ngo 1.22\n",
+		"nested/n.go":                 "package nested\n",
+		"nestedx/x.go":                "package nestedx\n",
+		"Upper/go.mod":                "module example.com/m/Upper\n\ngo 1.22\n",
+		"Upper/u.go":                  "package upper\n",
+		"vendor/example.com/v/go.mod": "module example.com/vendored\n\ngo 1.22\n",
+		"sub/testdata/mod/go.mod":     "module example.com/subfixture\n\ngo 1.22\n",
+		"sub/testdata/mod/f.go":       "package fixture\n",
+	}
+	var tracked []string
+	for f := range files {
+		tracked = append(tracked, f)
+	}
+	root := tree(t, files, tracked...)
+	if err := os.Remove(filepath.Join(root, "gone.go")); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	mods, err := write(root, out, "v1.0.0", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, m := range mods {
+		paths = append(paths, m.Path)
+	}
+	if want := []string{"example.com/m", "example.com/m/Upper", "example.com/m/a", "example.com/m/nested"}; !slices.Equal(paths, want) {
+		t.Fatalf("modules = %q, want %q (the root first; none under vendor or testdata)", paths, want)
+	}
+	for _, tc := range []struct {
+		dir  string // escaped, as the go command asks for it
+		path string
+		zip  []string
+	}{
+		{"example.com/m", "example.com/m", []string{"go.mod", "m.go", "nestedx/x.go"}},
+		{"example.com/m/!upper", "example.com/m/Upper", []string{"go.mod", "u.go"}},
+		{"example.com/m/nested", "example.com/m/nested", []string{"go.mod", "n.go"}},
+	} {
+		var want []string
+		for _, f := range tc.zip {
+			want = append(want, tc.path+"@v1.0.0/"+f)
+		}
+		name := filepath.Join(out, filepath.FromSlash(tc.dir), "@v", "v1.0.0.zip")
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("%s: %v", tc.path, err)
+			continue
+		}
+		if got := zipNames(t, name); !slices.Equal(got, want) {
+			t.Errorf("%s zip holds\n%q\nwant\n%q", tc.path, got, want)
+		}
+	}
+	for _, p := range []string{"example.com/vendored", "example.com/subfixture"} {
+		if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(p))); !os.IsNotExist(err) {
+			t.Errorf("%s (under vendor or testdata) was served (stat: %v)", p, err)
+		}
+	}
+}

@@ -7,13 +7,11 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// TestSuccessResponseLowest2xx: the mock answers an operation with its
+// TestSuccessResponseIsTheLowest2xx: the mock answers an operation with its
 // lowest documented 2xx status, and a 3xx is no success. The published
 // spec gives every operation one 2xx, so only a document with several
-// (a later version, or WithSpec) shows it. (Found by gremlins: a
-// boundary of 300 taken as success, or the highest 2xx picked, passed
-// every test.)
-func TestSuccessResponseLowest2xx(t *testing.T) {
+// (a later version, or WithSpec) shows it.
+func TestSuccessResponseIsTheLowest2xx(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		codes []int
@@ -36,11 +34,10 @@ func TestSuccessResponseLowest2xx(t *testing.T) {
 	}
 }
 
-// TestErrorStatusLowest4xx: for an unknown resource the mock answers 404
-// when the operation documents it, else the lowest documented 4xx (400
-// included), else 404. (Found by gremlins: a boundary that left out 400
-// passed every test.)
-func TestErrorStatusLowest4xx(t *testing.T) {
+// TestErrorStatusIsNotFoundElseTheLowest4xx: for an unknown resource the
+// mock answers 404 when the operation documents it, else the lowest
+// documented 4xx (400 included), else 404.
+func TestErrorStatusIsNotFoundElseTheLowest4xx(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		codes []int
@@ -72,4 +69,29 @@ func operationAnswering(codes []int) *openapi3.Operation {
 		opts = append(opts, openapi3.WithStatus(c, &openapi3.ResponseRef{Value: &openapi3.Response{Description: &desc}}))
 	}
 	return &openapi3.Operation{Responses: openapi3.NewResponses(opts...)}
+}
+
+// TestPathParametersAreUnescaped: a user ID is unescaped from the path
+// before the store looks it up, so /users/a%20b is the user "a b" and
+// /users/50%25 the user "50%".
+func TestPathParametersAreUnescaped(t *testing.T) {
+	for _, tc := range []struct{ id, path string }{
+		{"a b", "/users/a%20b"},
+		{"50%", "/users/50%25"},
+		{"ü", "/users/%C3%BC"},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			c := client{t, NewTestServer(t)}
+			c.s.AddUser(tc.id, nil)
+			if status, _ := c.do(http.MethodGet, tc.path, ""); status != http.StatusOK {
+				t.Fatalf("GET %s: status %d, want 200 for the user %q", tc.path, status, tc.id)
+			}
+			if status, _ := c.do(http.MethodDelete, tc.path, ""); status/100 != 2 {
+				t.Fatalf("DELETE %s: status %d, want 2xx", tc.path, status)
+			}
+			if c.s.UserExists(tc.id) {
+				t.Errorf("DELETE %s left the user %q in the store", tc.path, tc.id)
+			}
+		})
+	}
 }
