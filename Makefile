@@ -90,9 +90,9 @@ test:
 ## go install into a fresh module cache, a release build of the CLI, the
 ## operations diff, the 10 s connect and TLS-handshake timeouts, a 10 MiB
 ## body's allocation, the 10,000-ID kill-and-resume, make consumer's script on a small tree,
-## and the fleet's 10 s rate measurement (TestFleetRateAccuracy, which skips under
-## -race: make test-redis runs it without).
-LONG_TESTS ?= TestConsumerInstallsAsAUser|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestFleetRateAccuracy
+## the fleet's 10 s rate measurement (TestFleetRateAccuracy, which skips under
+## -race: make test-redis runs it without), and the distributed erasure's kill test.
+LONG_TESTS ?= TestConsumerInstallsAsAUser|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestFleetRateAccuracy|TestJobSurvivesAKilledWorker
 test-long:
 	$(GO) test -race -run '^($(LONG_TESTS))$$' $(PKGS)
 

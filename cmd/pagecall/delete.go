@@ -28,6 +28,7 @@ type deleteOptions struct {
 	rate        float64
 	results     string
 	resume      bool
+	job         jobFlags // --redis --job (job.go)
 }
 
 func newUsersDeleteCmd(e *env) *cobra.Command {
@@ -94,7 +95,7 @@ The API key comes from $PAGECALL_API_KEY or --api-key-file (there is no
 lists); --dry-run needs none.
 
 Exit status: 0 all deleted, 1 any failed or aborted, 2 usage or
-configuration error (including any invalid ID), 130 interrupted.`,
+configuration error (including any invalid ID), 130 interrupted.` + jobHelp,
 		Example: `  pagecall users delete external_user_102932
   pagecall users delete alice bob carol --concurrency 2
   grep -v '^test_' ids.txt | pagecall users delete --file - > results.jsonl
@@ -113,19 +114,23 @@ configuration error (including any invalid ID), 130 interrupted.`,
 	fs.StringVar(&o.results, "results", "", "append each record to this file as one flushed line as soon as its ID finishes")
 	fs.BoolVar(&o.resume, "resume", false, "with --results: skip the IDs the file records as deleted")
 	o.register(fs)
+	o.job.register(fs)
 	return cmd
 }
 
 // runDelete is "pagecall users delete".
 func runDelete(ctx context.Context, e *env, o *deleteOptions, args []string) error {
-	if len(args) == 0 && o.file == "" {
-		return withCode(exitUsage, errors.New("no user IDs: give USER_ID arguments or --file PATH (see --help)"))
-	}
 	if o.concurrency < 1 || o.concurrency > maxConcurrency {
 		return usageErrorf("--concurrency must be between 1 and %d, not %d", maxConcurrency, o.concurrency)
 	}
 	if !(o.rate >= 0) || math.IsInf(o.rate, 1) {
 		return usageErrorf("--rate must be a number of requests per second, not %v", o.rate)
+	}
+	if o.job.requested() {
+		return runJob(ctx, e, o, args)
+	}
+	if len(args) == 0 && o.file == "" {
+		return withCode(exitUsage, errors.New("no user IDs: give USER_ID arguments or --file PATH (see --help)"))
 	}
 	if o.resume && o.results == "" {
 		return usageErrorf("--resume needs --results FILE: the file of the run to resume")

@@ -151,30 +151,42 @@ func (p *Plan) spoolInput(in Input, ids *sorter) (int64, error) {
 		}
 	}
 	if in.File != nil {
-		sc := bufio.NewScanner(in.File)
-		sc.Buffer(make([]byte, 0, 4096), MaxIDLine)
-		var line int64
-		for sc.Scan() {
-			line++
-			s := bytes.TrimSpace(sc.Bytes())
-			if len(s) == 0 || s[0] == '#' {
-				continue
-			}
-			if err := add(line, s); err != nil {
-				return 0, err
-			}
-		}
-		if err := sc.Err(); err != nil {
-			if errors.Is(err, bufio.ErrTooLong) {
-				return 0, fmt.Errorf("read %s: a line is longer than %d bytes; is this a list of user IDs, one per line?", in.Name, MaxIDLine)
-			}
-			return 0, fmt.Errorf("read %s: %w", in.Name, err)
+		if err := ScanLines(in.File, in.Name, add); err != nil {
+			return 0, err
 		}
 	}
 	if err := w.Flush(); err != nil {
 		return 0, fmt.Errorf("spool the IDs: %w", err)
 	}
 	return seq, nil
+}
+
+// ScanLines calls fn with each ID of r, one per line, and its line number
+// (from 1): lines are trimmed of surrounding white space (a CRLF line end
+// included); blank lines and lines whose first non-blank character is '#'
+// are skipped. id is valid only during the call. It returns fn's first
+// error, or a read error naming r as name (e.g. "stdin" or the path).
+func ScanLines(r io.Reader, name string, fn func(line int64, id []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), MaxIDLine)
+	var line int64
+	for sc.Scan() {
+		line++
+		s := bytes.TrimSpace(sc.Bytes())
+		if len(s) == 0 || s[0] == '#' {
+			continue
+		}
+		if err := fn(line, s); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("read %s: a line is longer than %d bytes; is this a list of user IDs, one per line?", name, MaxIDLine)
+		}
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	return nil
 }
 
 // readDone adds to done the IDs that the records of r give as deleted.

@@ -33,6 +33,10 @@ type Record struct {
 	// Drift lists where the 2xx answer left the spec: the user was
 	// deleted all the same (see docs/RELIABILITY.md).
 	Drift []string `json:"drift,omitempty"`
+	// Resent: a DELETE of a distributed job (users delete --job) that a
+	// worker which died had most likely sent already; its "not found"
+	// answer counts as deleted.
+	Resent bool `json:"resent,omitempty"`
 }
 
 // notStarted is the record of an item that a stop left unsent.

@@ -143,6 +143,11 @@ func invalid(it Item, err error) Record {
 	return Record{ID: it.ID, Line: it.Line, Outcome: OutcomeInvalid, Error: err.Error()}
 }
 
+// DeleteOne deletes the user of one Item and returns its record, as Run
+// does for each Item: for a pool of workers other than Run's (a
+// distributed job's).
+func DeleteOne(ctx context.Context, d Deleter, it Item) Record { return deleteOne(ctx, nil, d, it) }
+
 // deleteOne deletes one user and describes the result.
 func deleteOne(ctx context.Context, stop <-chan struct{}, d Deleter, it Item) Record {
 	if isClosed(stop) {
