@@ -317,6 +317,30 @@ func TestNewWithPropagatorUsesTheGivenOne(t *testing.T) {
 	}
 }
 
+// TestNilPropagatorIsTheGlobalOneAtEachAttempt: New (NewWithPropagator
+// with nil) looks the global propagator up at each attempt, so a program
+// that sets it after building the client still propagates.
+func TestNilPropagatorIsTheGlobalOneAtEachAttempt(t *testing.T) {
+	global := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) // none yet
+	t.Cleanup(func() { otel.SetTextMapPropagator(global) })
+	r := newRigWith(t, func(tp trace.TracerProvider, mp metric.MeterProvider) pagecall.Option {
+		return pagecallotel.NewWithPropagator(tp, mp, nil)
+	})
+	otel.SetTextMapPropagator(givenPropagator{}) // set after the client is built
+	if _, err := r.client.GetUser(context.Background(), userID); err != nil {
+		t.Fatal(err)
+	}
+	spans := r.spans.Ended()
+	reqs := r.srv.Requests()
+	if len(spans) != 1 || len(reqs) != 1 {
+		t.Fatalf("%d spans, %d requests, want 1 and 1", len(spans), len(reqs))
+	}
+	if got, want := reqs[0].Header.Get(givenHeader), spans[0].SpanContext().TraceID().String(); got != want {
+		t.Errorf("%s = %q, want the span's trace ID %s from the global propagator set later", givenHeader, got, want)
+	}
+}
+
 // TestPostNotRetried: a POST that gets a 503 is not retried: one attempt,
 // no retry event, status Error with error.type 503.
 func TestPostNotRetried(t *testing.T) {

@@ -1,8 +1,10 @@
 package pagecalltest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand"
 	"regexp"
 	"strings"
 	"testing"
@@ -356,5 +358,64 @@ func TestIDsAreUniqueAcrossServers(t *testing.T) {
 			}
 			seen[id] = true
 		}
+	}
+}
+
+// TestAccessTokensShareNoStructure checks that tokens are random bytes, not
+// a counter or a clock in disguise: two tokens of 24 random bytes agree at
+// a given position with odds 1/256, so no pair among a few dozen agrees
+// at 8 of them unless one is derived from the other.
+func TestAccessTokensShareNoStructure(t *testing.T) {
+	var raw [][]byte
+	for range 48 {
+		b, err := base64.RawURLEncoding.DecodeString(accessToken())
+		if err != nil || len(b) != 24 {
+			t.Fatalf("token bytes %x, %v: want 24 bytes of URL-safe base64", b, err)
+		}
+		raw = append(raw, b)
+	}
+	for i := range raw {
+		for j := range i {
+			same := 0
+			for k := range raw[i] {
+				if raw[i][k] == raw[j][k] {
+					same++
+				}
+			}
+			if same >= 8 {
+				t.Fatalf("tokens %x and %x agree at %d of 24 bytes: one predicts the other", raw[j], raw[i], same)
+			}
+		}
+	}
+}
+
+// TestAccessTokenNotSeededByTheClock checks that a token cannot be rebuilt
+// from the time it was minted: it is not what math/rand gives when seeded
+// with any nanosecond around the mint.
+func TestAccessTokenNotSeededByTheClock(t *testing.T) {
+	before := time.Now().UnixNano()
+	tok := accessToken()
+	after := time.Now().UnixNano()
+	// A bound on the search: the mint takes microseconds, so the seed
+	// sits near before; a slower mint leaves part of its window unsearched.
+	after = min(after, before+100_000)
+	var b [24]byte
+	for seed := before; seed <= after; seed++ {
+		_, _ = mrand.New(mrand.NewSource(seed)).Read(b[:])
+		if base64.RawURLEncoding.EncodeToString(b[:]) == tok {
+			t.Fatalf("token %q is math/rand seeded with the mint time %d", tok, seed)
+		}
+	}
+}
+
+// TestMintersDifferInTheirRandomPart checks that two servers' IDs differ
+// even when their counters coincide: each minter has a random value of its
+// own, as each MongoDB process has.
+func TestMintersDifferInTheirRandomPart(t *testing.T) {
+	now := time.Now()
+	a, b := newMinter(), newMinter()
+	b.counter = a.counter
+	if x, y := a.id(now), b.id(now); x == y {
+		t.Errorf("two servers with the same counter mint the same ID %s", x)
 	}
 }

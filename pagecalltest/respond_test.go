@@ -95,3 +95,33 @@ func TestPathParametersAreUnescaped(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestFieldsKeepWhatCombinedSchemasDeclare: a request schema built
+// from parts (allOf, oneOf, anyOf) declares the properties of each part,
+// so requestFields keeps those and drops only what no part declares. The
+// published document uses no combinator; a document given to WithSpec may.
+func TestRequestFieldsKeepWhatCombinedSchemasDeclare(t *testing.T) {
+	obj := func(names ...string) *openapi3.SchemaRef {
+		s := openapi3.NewObjectSchema()
+		for _, n := range names {
+			s.WithProperty(n, openapi3.NewStringSchema())
+		}
+		return s.NewRef()
+	}
+	for _, tt := range []struct {
+		name   string
+		schema *openapi3.Schema
+	}{
+		{"allOf", &openapi3.Schema{AllOf: openapi3.SchemaRefs{obj("name"), obj("type")}}},
+		{"oneOf", &openapi3.Schema{OneOf: openapi3.SchemaRefs{obj("name"), obj("type")}}},
+		{"anyOf", &openapi3.Schema{AnyOf: openapi3.SchemaRefs{obj("name"), obj("type")}}},
+	} {
+		op := &openapi3.Operation{RequestBody: &openapi3.RequestBodyRef{
+			Value: openapi3.NewRequestBody().WithJSONSchema(tt.schema),
+		}}
+		got := requestFields(op, map[string]any{"name": "n", "type": "public", "id": "forged"})
+		if len(got) != 2 || got["name"] != "n" || got["type"] != "public" {
+			t.Errorf("%s: kept %v, want name and type (each declared by a part), not id", tt.name, got)
+		}
+	}
+}

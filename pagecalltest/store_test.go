@@ -333,3 +333,60 @@ func TestMembersAreCheckedAlike(t *testing.T) {
 		t.Errorf("members of a room created with ada = %v, want [ada]", got)
 	}
 }
+
+// TestMemberIDsArePerRoom checks that a user who joins two rooms is a
+// different member of each: a member ID names one membership.
+func TestMemberIDsArePerRoom(t *testing.T) {
+	c := client{t, NewTestServer(t)}
+	c.needOps("createUser", "createRoom", "CreateMember", "GetMember")
+	c.ok("POST", "/users", `{"user_id":"ada"}`)
+	seen := map[string]string{}
+	for _, name := range []string{"one", "two"} {
+		room := obj(c.ok("POST", "/rooms", `{"name":"`+name+`","type":"public"}`), "room")["id"].(string)
+		id, _ := obj(c.ok("POST", "/rooms/"+room+"/members", `{"user_id":"ada"}`), "member")["id"].(string)
+		if other, ok := seen[id]; ok {
+			t.Errorf("ada is member %s of room %s and of room %s", id, other, room)
+		}
+		seen[id] = room
+		if got := obj(c.ok("GET", "/rooms/"+room+"/members/"+id, ""), "member")["room_id"]; got != room {
+			t.Errorf("member %s: room_id %v, want %s", id, got, room)
+		}
+	}
+}
+
+// TestUpdateRoomKeepsItsWorkspace checks that a room stays in the server's
+// workspace for its life: an update does not move it.
+func TestUpdateRoomKeepsItsWorkspace(t *testing.T) {
+	c := client{t, NewTestServer(t)}
+	c.needOps("createRoom", "updateRoom", "getRoom")
+	if !c.s.store.rooms.has("application_id") {
+		t.Skip("the document's Room has no application_id")
+	}
+	room := obj(c.ok("POST", "/rooms", `{"name":"r","type":"public"}`), "room")
+	id := room["id"].(string)
+	c.ok("PUT", "/rooms/"+id, `{"name":"r2"}`)
+	if got := obj(c.ok("GET", "/rooms/"+id, ""), "room")["application_id"]; got != room["application_id"] {
+		t.Errorf("after an update, application_id %v, want %v as created", got, room["application_id"])
+	}
+}
+
+// TestCreateMemberAgainKeepsTheMemberID checks that adding a user to a room
+// they are already in updates their membership, which keeps its ID: one
+// member per user and room, for the membership's life.
+func TestCreateMemberAgainKeepsTheMemberID(t *testing.T) {
+	c := client{t, NewTestServer(t)}
+	c.needOps("createUser", "createRoom", "CreateMember", "GetMember", "ListMembers")
+	c.ok("POST", "/users", `{"user_id":"ada"}`)
+	room := obj(c.ok("POST", "/rooms", `{"name":"r","type":"public"}`), "room")["id"].(string)
+	first, _ := obj(c.ok("POST", "/rooms/"+room+"/members", `{"user_id":"ada"}`), "member")["id"].(string)
+	again, _ := obj(c.ok("POST", "/rooms/"+room+"/members", `{"user_id":"ada"}`), "member")["id"].(string)
+	if again != first {
+		t.Errorf("ada added again: member %q, want %q as first added", again, first)
+	}
+	if got := obj(c.ok("GET", "/rooms/"+room+"/members/"+first, ""), "member")["id"]; got != first {
+		t.Errorf("GetMember %s gives %v", first, got)
+	}
+	if got := ids(c.ok("GET", "/rooms/"+room+"/members", ""), "members", "id"); len(got) != 1 || got[0] != first {
+		t.Errorf("members %v, want ada's one, %s", got, first)
+	}
+}
