@@ -227,3 +227,16 @@ func BenchmarkCallOptions(b *testing.B) {
 		})
 	}
 }
+
+// TestWithJSONDelNested: deleting a nested member removes only it; its
+// parent object and the parent's other members are sent.
+func TestWithJSONDelNested(t *testing.T) {
+	es, c := newEditServer(t, `{}`, 0)
+	body := map[string]any{"a": map[string]int{"b": 1, "c": 2}, "d": 3}
+	if err := c.Do(context.Background(), http.MethodPost, "/things", body, nil, WithJSONDel("a.b")); err != nil {
+		t.Fatal(err)
+	}
+	if b := es.body.Load().(string); b != `{"a":{"c":2},"d":3}` {
+		t.Errorf("body %s, want a.b removed and a.c, d kept", b)
+	}
+}
