@@ -274,3 +274,17 @@ func TestWithJSONSetEscapedDot(t *testing.T) {
 		t.Errorf("body %s, want members \"v.\" and \"x.y\" added", b)
 	}
 }
+
+// TestWithJSONSetThroughNull: a path through a member that the body holds
+// as null sets the member below it (null is no value to keep), rather than
+// refusing the edit.
+func TestWithJSONSetThroughNull(t *testing.T) {
+	es, c := newEditServer(t, `{}`, 0)
+	if err := c.Do(context.Background(), http.MethodPost, "/things", map[string]any{"webhook": nil}, nil,
+		WithJSONSet("webhook.url", "https://hook.example")); err != nil {
+		t.Fatal(err)
+	}
+	if b := es.body.Load().(string); b != `{"webhook":{"url":"https://hook.example"}}` {
+		t.Errorf("body %s, want webhook.url set in place of the null", b)
+	}
+}
