@@ -342,3 +342,29 @@ func TestDriftReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftReasonRedactsTheKeyInALongerString: a drifted string that holds
+// the API key after other text ("a <key>") is quoted with the key redacted,
+// not only a string that is the key and nothing else.
+func TestDriftReasonRedactsTheKeyInALongerString(t *testing.T) {
+	const key = "pk_live_0123456789abcdef"
+	var m struct {
+		T time.Time `json:"t"`
+	}
+	for _, text := range []string{"a " + key, key + " b", "Bearer " + key} {
+		drift := decodeLenient([]byte(`{"t":"`+text+`"}`), &m, key)
+		if len(drift) != 1 {
+			t.Fatalf("%q: drift %v, want one at /t", text, drift)
+		}
+		reason := drift[0].Reason
+		if !strings.Contains(reason, redacted) {
+			t.Errorf("%q: reason %q, want the key redacted", text, reason)
+		}
+		for i := 0; i+4 <= len(key); i++ {
+			if strings.Contains(reason, key[i:i+4]) {
+				t.Errorf("%q: reason %q quotes %q of the key", text, reason, key[i:i+4])
+				break
+			}
+		}
+	}
+}

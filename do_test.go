@@ -313,3 +313,40 @@ func TestClientDoMapsAnErrorAnswer(t *testing.T) {
 		t.Errorf("APIError = %+v", apiErr)
 	}
 }
+
+// TestDoDriftLoggedPerMethod: Do's drift log names the method in what it
+// dedupes, so drift at /n on GET /a and on POST /a is two warnings.
+func TestDoDriftLoggedPerMethod(t *testing.T) {
+	var logs bytes.Buffer
+	c, mux, _ := setup(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	mux.HandleFunc("/v1/a", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"n":"x"}`) })
+	var out struct {
+		N int `json:"n"`
+	}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodGet} {
+		if err := c.Do(context.Background(), m, "/a", nil, &out); err != nil {
+			t.Fatalf("Do %s: %v", m, err)
+		}
+	}
+	got := logs.String()
+	if n := strings.Count(got, "level=WARN"); n != 2 || !strings.Contains(got, "method=GET") || !strings.Contains(got, "method=POST") {
+		t.Errorf("%d warnings, want one for GET /v1/a and one for POST /v1/a:\n%s", n, got)
+	}
+}
+
+// TestDoReusedOutListMismatch: a required list that the answer gives as a
+// number is drift, and a reused out's earlier list is reset, not kept.
+func TestDoReusedOutListMismatch(t *testing.T) {
+	c, mux, _ := setup(t)
+	mux.HandleFunc("/v1/thing", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, `{"list":7}`) })
+	out := struct {
+		List []string `json:"list"`
+	}{List: []string{"old"}}
+	var info ResponseInfo
+	if err := c.Do(context.Background(), http.MethodGet, "/thing", nil, &out, WithResponseInfo(&info)); err != nil {
+		t.Fatal(err)
+	}
+	if out.List != nil || len(info.Drift) != 1 || info.Drift[0].Pointer != "/list" {
+		t.Errorf("list = %q, drift %v; want nil, drift at /list", out.List, info.Drift)
+	}
+}

@@ -229,3 +229,22 @@ func TestRequiredMemberMissing(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftLogPastItsBound: a client remembers at most maxDriftKeys logged
+// drifts; past them, new drift is logged each time rather than never.
+func TestDriftLogPastItsBound(t *testing.T) {
+	var dl driftLog
+	for i := range maxDriftKeys {
+		if !dl.first(fmt.Sprint("GET /x /", i)) {
+			t.Fatalf("key %d: not logged the first time", i)
+		}
+	}
+	if dl.first("GET /x /0") {
+		t.Error("a remembered key logged again")
+	}
+	for range 2 {
+		if !dl.first("GET /x /new") {
+			t.Error("past the bound, new drift is not logged")
+		}
+	}
+}

@@ -227,3 +227,64 @@ func BenchmarkCallOptions(b *testing.B) {
 		})
 	}
 }
+
+// TestWithJSONDelNested: deleting a nested member removes only it; its
+// parent object and the parent's other members are sent.
+func TestWithJSONDelNested(t *testing.T) {
+	es, c := newEditServer(t, `{}`, 0)
+	body := map[string]any{"a": map[string]int{"b": 1, "c": 2}, "d": 3}
+	if err := c.Do(context.Background(), http.MethodPost, "/things", body, nil, WithJSONDel("a.b")); err != nil {
+		t.Fatal(err)
+	}
+	if b := es.body.Load().(string); b != `{"a":{"c":2},"d":3}` {
+		t.Errorf("body %s, want a.b removed and a.c, d kept", b)
+	}
+}
+
+// TestResponseInfoBodyNilOutside2xx: an answer outside 2xx leaves
+// ResponseInfo.Body nil even when it has a body (that is APIError.Body).
+func TestResponseInfoBodyNilOutside2xx(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message":"no such user"}`)
+	})
+	c, err := NewClient(WithAPIKey(testKey), WithBaseURL(ts.base()), WithRetryPolicy(fastRetries()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := ResponseInfo{Body: []byte("stale")}
+	_, err = c.GetUser(context.Background(), "u", WithResponseInfo(&info))
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || len(apiErr.Body) == 0 || info.Body != nil || info.StatusCode != http.StatusNotFound {
+		t.Errorf("a 404: err %v, info %+v; want an APIError with the body, and ResponseInfo.Body nil", err, info)
+	}
+}
+
+// TestWithJSONSetEscapedDot: "\." is a dot within a member name, also at
+// the end of one, so a name like "v." can be set.
+func TestWithJSONSetEscapedDot(t *testing.T) {
+	es, c := newEditServer(t, `{}`, 0)
+	if err := c.Do(context.Background(), http.MethodPost, "/things", map[string]int{"a": 1}, nil,
+		WithJSONSet(`v\.`, 2), WithJSONSet(`x\.y`, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if b := es.body.Load().(string); b != `{"a":1,"v.":2,"x.y":3}` {
+		t.Errorf("body %s, want members \"v.\" and \"x.y\" added", b)
+	}
+}
+
+// TestWithJSONSetThroughNull: a path through a member that the body holds
+// as null sets the member below it (null is no value to keep), rather than
+// refusing the edit.
+func TestWithJSONSetThroughNull(t *testing.T) {
+	es, c := newEditServer(t, `{}`, 0)
+	if err := c.Do(context.Background(), http.MethodPost, "/things", map[string]any{"webhook": nil}, nil,
+		WithJSONSet("webhook.url", "https://hook.example")); err != nil {
+		t.Fatal(err)
+	}
+	if b := es.body.Load().(string); b != `{"webhook":{"url":"https://hook.example"}}` {
+		t.Errorf("body %s, want webhook.url set in place of the null", b)
+	}
+}

@@ -188,3 +188,27 @@ func BenchmarkRequiredCheck(b *testing.B) {
 		}
 	})
 }
+
+// TestShapePresentEscapedNames: a member name written with JSON escapes
+// ("\u0069d" is "id") is the member it names, as encoding/json reads it, so
+// a complete answer stays on the fast path.
+func TestShapePresentEscapedNames(t *testing.T) {
+	sh := shapeOf(reflect.TypeFor[*requiredModel](), map[reflect.Type]*shape{})
+	for _, body := range []string{`{"\u0069d":"r"}`, `{"id":"r","items":[{"n\u0061me":"a"}]}`} {
+		if !sh.present([]byte(body)) {
+			t.Errorf("present(%s) = false, want true", body)
+		}
+	}
+}
+
+// TestShapePresentBackslashBeforeQuote: a string that ends in an escaped
+// backslash ("a\\") ends at its quote, so the members after it are read as
+// members and a complete answer passes.
+func TestShapePresentBackslashBeforeQuote(t *testing.T) {
+	sh := shapeOf(reflect.TypeFor[*requiredModel](), map[reflect.Type]*shape{})
+	for _, body := range []string{`{"note":"a\\","id":"r"}`, `{"note":"\\\\","items":[{"tag":"\\","name":"n"}],"id":"r"}`} {
+		if !sh.present([]byte(body)) {
+			t.Errorf("present(%s) = false, want true", body)
+		}
+	}
+}

@@ -88,3 +88,17 @@ func TestRawFlags(t *testing.T) {
 		t.Errorf("%d requests, want none after the first", len(rs.reqs))
 	}
 }
+
+// TestRawFlagsSetSplitsAtTheFirstEquals: --set FIELD=JSON splits at the
+// first "=", so a JSON value may hold "=" ("a=b=c" sets a to "b=c").
+func TestRawFlagsSetSplitsAtTheFirstEquals(t *testing.T) {
+	rs := newRawServer(t, `{"room":{"id":"r","name":"n","type":"open"}}`)
+	code, stderr := runAgainst(t, rs.URL, "rooms", "create", "--name", "n", "--type", "open", "--set", `note="x=y=z"`)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got map[string]any
+	if len(rs.body) != 1 || json.Unmarshal([]byte(rs.body[0]), &got) != nil || got["note"] != "x=y=z" {
+		t.Errorf("sent %q, want note set to \"x=y=z\"", rs.body)
+	}
+}
