@@ -1413,8 +1413,8 @@ func TestRateLimitRefusalCountsNoAttempt(t *testing.T) {
 	}
 }
 
-// TestRetryKeepsQuery: every attempt of a call with a query sends the
-// query, the retries' too.
+// TestRetryKeepsQuery: every attempt of a call with a query and a body
+// sends the query, the retries' (whose body is rewound) too.
 func TestRetryKeepsQuery(t *testing.T) {
 	var mu sync.Mutex
 	var queries []string
@@ -1429,7 +1429,7 @@ func TestRetryKeepsQuery(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	})
 	c := relClient(t, base)
-	if err := c.Do(context.Background(), http.MethodGet, "/rooms?limit=7", nil, nil); err != nil {
+	if err := c.Do(context.Background(), http.MethodPost, "/rooms?limit=7", map[string]string{"name": "r"}, nil, WithIdempotent()); err != nil {
 		t.Fatalf("Do: %v", err)
 	}
 	mu.Lock()
