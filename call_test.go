@@ -253,3 +253,44 @@ func TestResponseInfoKeepsTheLastAnswerAfterATimeout(t *testing.T) {
 		t.Errorf("err = %#v, want a RequestError whose Last is the 503", err)
 	}
 }
+
+// TestWithCallTimeoutReplacesClientTimeout: a per-call timeout longer than
+// the client's lets a call the client's would end succeed (the CallOption
+// wins), and one shorter than a later context deadline still bounds the
+// call.
+func TestWithCallTimeoutReplacesClientTimeout(t *testing.T) {
+	c, mux, _ := setup(t, WithTimeout(30*time.Millisecond))
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(150 * time.Millisecond):
+			writeJSON(w, `{"user":{"user_id":"a"}}`)
+		case <-r.Context().Done():
+		}
+	})
+	if _, err := c.GetUser(context.Background(), "a", WithCallTimeout(10*time.Second)); err != nil {
+		t.Fatalf("err = %v, want the call's own 10s bound to replace the client's 30ms", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	_, err := c.GetUser(ctx, "a", WithCallTimeout(30*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the call's 30ms bound to beat the context's later deadline", err)
+	}
+}
+
+// TestWithCallTimeoutZeroMeansNoBound: WithCallTimeout(0) removes the
+// client's timeout for the call instead of falling back to it.
+func TestWithCallTimeoutZeroMeansNoBound(t *testing.T) {
+	c, mux, _ := setup(t, WithTimeout(30*time.Millisecond))
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(150 * time.Millisecond):
+			writeJSON(w, `{"user":{"user_id":"a"}}`)
+		case <-r.Context().Done():
+		}
+	})
+	if _, err := c.GetUser(context.Background(), "a", WithCallTimeout(0)); err != nil {
+		t.Fatalf("err = %v, want no bound beyond the context's with WithCallTimeout(0)", err)
+	}
+}

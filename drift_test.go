@@ -248,3 +248,43 @@ func TestDriftLogPastItsBound(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftLoggedOncePerPointer: each drifted field of an operation is
+// logged once for the client, a second field of the same answer too.
+func TestDriftLoggedOncePerPointer(t *testing.T) {
+	var logs bytes.Buffer
+	c, mux, _ := setup(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	mux.HandleFunc("/v1/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, `{"user":{"user_id":"x","name":12,"created_at":1700000000}}`)
+	})
+	for range 2 {
+		if _, err := c.DeleteUser(context.Background(), "a"); err != nil {
+			t.Fatalf("DeleteUser: %v", err)
+		}
+	}
+	out := logs.String()
+	if n := strings.Count(out, "level=WARN"); n != 2 || !strings.Contains(out, "pointer=/user/name") || !strings.Contains(out, "pointer=/user/created_at") {
+		t.Errorf("log has %d warnings, want one for each of /user/name and /user/created_at:\n%s", n, out)
+	}
+}
+
+// TestDriftedOptionalObjectStaysAbsent: an optional object that did not
+// fit at all is returned absent (nil), not as the empty value the failed
+// first decoding left behind.
+func TestDriftedOptionalObjectStaysAbsent(t *testing.T) {
+	c, mux, _ := setup(t)
+	mux.HandleFunc("GET /v1/rooms", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, `{"rooms":[{"id":"a","name":"n","type":"open"}],"paging":5}`)
+	})
+	var info ResponseInfo
+	rooms, paging, err := c.ListRooms(context.Background(), nil, WithResponseInfo(&info))
+	if err != nil {
+		t.Fatalf("ListRooms: %v", err)
+	}
+	if len(rooms) != 1 || paging != nil {
+		t.Errorf("rooms = %+v, paging = %+v; want the room and no paging", rooms, paging)
+	}
+	if len(info.Drift) != 1 || info.Drift[0].Pointer != "/paging" {
+		t.Errorf("Drift = %v, want one at /paging", info.Drift)
+	}
+}

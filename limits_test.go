@@ -245,3 +245,68 @@ func TestNoSharedLimitsByDefault(t *testing.T) {
 		t.Error("a plain client has shared limits")
 	}
 }
+
+// TestSharedSpendOnlyForRetryableFailures: an answer not worth retrying
+// (a 404) takes nothing from the fleet's budget: Spend is not called, and
+// the call refunds the reward of an answer.
+func TestSharedSpendOnlyForRetryableFailures(t *testing.T) {
+	base, _ := relServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotFound) })
+	f := &fakeLimits{}
+	c, _ := sharedClient(t, base, f)
+	if _, err := c.DeleteUser(context.Background(), "u1"); !errors.As(err, new(*APIError)) {
+		t.Fatalf("err = %v, want the 404", err)
+	}
+	if len(f.spends) != 0 {
+		t.Errorf("Spend calls %v for a 404, want none", f.spends)
+	}
+}
+
+// TestSharedBudgetUntouchedWhenDisabled: with DisableBudget the client
+// neither spends from nor refunds to the fleet's budget, as the local one
+// takes and gives back nothing.
+func TestSharedBudgetUntouchedWhenDisabled(t *testing.T) {
+	base, _ := relServer(t, relFailThenOK(1, http.StatusServiceUnavailable, nil, ""))
+	f := &fakeLimits{}
+	p := relFastPolicy
+	p.DisableBudget = true
+	c, _ := sharedClient(t, base, f, WithRetryPolicy(p))
+	if _, err := c.DeleteUser(context.Background(), "u1"); err != nil { // a failure, then the user
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteUser(context.Background(), "u1"); err != nil { // at once
+		t.Fatal(err)
+	}
+	if len(f.spends) != 0 || len(f.refunds) != 0 {
+		t.Errorf("Spend calls %v, Refund calls %v with the budget disabled; want none", f.spends, f.refunds)
+	}
+}
+
+// blockingWaitLimits is a fakeLimits whose Wait holds until ctx ends.
+type blockingWaitLimits struct{ *fakeLimits }
+
+func (b blockingWaitLimits) Wait(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestSharedWaitEndedByContextSendsNothing: a call whose context ends
+// while the fleet's rate holds it fails with its context's error, without
+// an attempt: an ended context is not an unreachable fleet.
+func TestSharedWaitEndedByContextSendsNothing(t *testing.T) {
+	base, hits := relServer(t, relFailThenOK(0, 0, nil, ""))
+	f := &fakeLimits{}
+	var started int
+	c := relClient(t, base,
+		WithSharedLimits(func(string) SharedLimits { return blockingWaitLimits{f} }),
+		WithHooks(Hooks{AttemptStart: func(context.Context, AttemptStart) { started++ }}))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	var info ResponseInfo
+	_, err := c.DeleteUser(ctx, "u1", WithResponseInfo(&info))
+	if !errors.Is(err, context.DeadlineExceeded) || hits.Load() != 0 {
+		t.Fatalf("err = %v after %d requests, want the deadline and none sent", err, hits.Load())
+	}
+	if started != 0 || info.Attempts != 0 {
+		t.Errorf("AttemptStart ran %d times, ResponseInfo.Attempts = %d; want 0 and 0", started, info.Attempts)
+	}
+}

@@ -429,7 +429,7 @@ func (l *requestLoop) decode(ctx context.Context, op *operation, resp *http.Resp
 		}
 	case !op.result:
 		return nil, nil
-	case resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "json"):
+	case !strings.Contains(resp.Header.Get("Content-Type"), "json"):
 		return nil, malformed(op, resp, attempts)
 	}
 	if json.Unmarshal(body, out) == nil && !bytes.Contains(body, nullToken) && l.drift.shapes.of(reflect.TypeOf(out)).present(body) {

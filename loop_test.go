@@ -1391,3 +1391,108 @@ func relAllDigits(s string) bool {
 	}
 	return true
 }
+
+// TestRateLimitRefusalCountsNoAttempt: a call that the rate limit ends
+// before its first request reports 0 attempts in ResponseInfo and CallEnd.
+func TestRateLimitRefusalCountsNoAttempt(t *testing.T) {
+	base, hits := relServer(t, relFailThenOK(0, 0, nil, ""))
+	var ended []int
+	c := relClient(t, base, WithRateLimit(0.001, 1), WithHooks(Hooks{CallEnd: func(_ context.Context, e CallEnd) { ended = append(ended, e.Attempts) }}))
+	if _, err := c.DeleteUser(context.Background(), "u1"); err != nil { // takes the burst
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var info ResponseInfo
+	_, err := c.DeleteUser(ctx, "u1", WithResponseInfo(&info))
+	if !errors.Is(err, context.DeadlineExceeded) || hits.Load() != 1 {
+		t.Fatalf("err = %v after %d requests, want the rate limit's refusal and no second request", err, hits.Load())
+	}
+	if info.Attempts != 0 || len(ended) != 2 || ended[1] != 0 {
+		t.Errorf("ResponseInfo.Attempts = %d, CallEnd attempts %v; want 0 for the refused call", info.Attempts, ended)
+	}
+}
+
+// TestRetryKeepsQuery: every attempt of a call with a query and a body
+// sends the query, the retries' (whose body is rewound) too.
+func TestRetryKeepsQuery(t *testing.T) {
+	var mu sync.Mutex
+	var queries []string
+	base, _ := relServer(t, func(n int64, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.URL.RawQuery)
+		mu.Unlock()
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	c := relClient(t, base)
+	if err := c.Do(context.Background(), http.MethodPost, "/rooms?limit=7", map[string]string{"name": "r"}, nil, WithIdempotent()); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(queries) != 2 || queries[0] != "limit=7" || queries[1] != "limit=7" {
+		t.Errorf("queries per attempt = %q, want limit=7 on both", queries)
+	}
+}
+
+// TestRetryAfterOn503PausesClient: a 503 with Retry-After holds the
+// client-wide pause as a 429 does: the next call, whose deadline ends
+// before the pause, fails at once with that 503 and sends nothing.
+func TestRetryAfterOn503PausesClient(t *testing.T) {
+	base, hits := relServer(t, relFailThenOK(1, http.StatusServiceUnavailable, map[string]string{"Retry-After": "1"}, ""))
+	c := relClient(t, base, WithMaxRetries(0))
+	if _, err := c.DeleteUser(context.Background(), "u1"); !errors.As(err, new(*APIError)) {
+		t.Fatalf("first call: %v, want the 503", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.DeleteUser(ctx, "u1")
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable || hits.Load() != 1 {
+		t.Errorf("second call: %v after %d requests; want the 503 of the pause and no second request", err, hits.Load())
+	}
+}
+
+// TestCancelledAttemptNotRetried: an attempt that failed because the
+// caller cancelled the call is not marked for a retry: AttemptEnd says
+// Retry false, and it is the only attempt.
+func TestCancelledAttemptNotRetried(t *testing.T) {
+	base, _ := relServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	var mu sync.Mutex
+	var retries []bool
+	c := relClient(t, base, WithHooks(Hooks{AttemptEnd: func(_ context.Context, e AttemptEnd) {
+		mu.Lock()
+		retries = append(retries, e.Retry)
+		mu.Unlock()
+	}}))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	if _, err := c.DeleteUser(ctx, "u1"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(retries) != 1 || retries[0] {
+		t.Errorf("AttemptEnd Retry per attempt = %v, want one attempt, not retried", retries)
+	}
+}
+
+// TestResultOperationDecodesAnyOther2xx: a 2xx other than the 200 the
+// spec declares (a 202, say) is Pagecall saying the work was done: its JSON
+// body is decoded as the result, and the call succeeds.
+func TestResultOperationDecodesAnyOther2xx(t *testing.T) {
+	base, _ := relServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"user":{"user_id":"u1","name":"A","created_at":"2024-01-01T00:00:00Z","updated_at":"2024-01-01T00:00:00Z"}}`)
+	})
+	c := relClient(t, base)
+	u, err := c.DeleteUser(context.Background(), "u1")
+	if err != nil || u == nil || u.UserID != "u1" || u.Name != "A" {
+		t.Errorf("DeleteUser answered 202 = %+v, %v; want the user decoded and no error", u, err)
+	}
+}
