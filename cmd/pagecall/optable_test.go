@@ -9,6 +9,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
 // tableEntry returns the generated table's entry for an operation.
@@ -98,5 +100,25 @@ func TestAnySeqStopsWhenTheConsumerStops(t *testing.T) {
 	}()
 	if len(got) != 1 || got[0] != "a" || pulled != 1 {
 		t.Errorf("got %v after %d pulled, want [a] after 1", got, pulled)
+	}
+}
+
+// TestAllSendsTheQueryOnEveryPage: --all hands the command's query
+// parameters to the SDK's iterator, so every page is filtered alike.
+func TestAllSendsTheQueryOnEveryPage(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	r := runTree(t, srv, treeIn{}, "rooms", "list", "--all", "--name", "nothing-by-this-name")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	reqs := srv.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("no request")
+	}
+	for _, req := range reqs {
+		if !strings.Contains(req.RawQuery, "name=nothing-by-this-name") {
+			t.Errorf("a page was asked for without the name: %q", req.RawQuery)
+		}
 	}
 }
