@@ -308,3 +308,23 @@ func pathRoom(path string) string {
 	id, _, _ := strings.Cut(rest, "/")
 	return id
 }
+
+// TestContractSuggestWithoutNewDrift: --suggest-overlay writes its file on
+// a run with no new drift too (undocumented properties still get their
+// actions).
+func TestContractSuggestWithoutNewDrift(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	file := filepath.Join(t.TempDir(), "suggested.yaml")
+	code, _, stderr := runInProcess(t, srv, false, "contract", "check", "--format", "jsonl", "--suggest-overlay", file)
+	if code != exitOK {
+		t.Fatalf("exit %d on a clean mock:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("no suggestion file after a run without new drift: %v", err)
+	}
+	if !strings.Contains(string(b), "overlay: 1.1.0") {
+		t.Errorf("the suggestion file is not an overlay:\n%s", b)
+	}
+}

@@ -9,6 +9,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
 // tableEntry returns the generated table's entry for an operation.
@@ -38,6 +40,7 @@ func TestBindRefusesWhatTheSDKCannotSend(t *testing.T) {
 		{"ListUsers", cliInput{query: []byte(`{"email_search_query":"a@b"}`)}, ""},
 		{"ListUsers", cliInput{query: []byte(`{"colour":"red"}`)}, "query parameters: json: unknown field \"colour\""},
 		{"GetMember", cliInput{path: []string{"room"}}, "takes 2 path parameters, the command has 1"},
+		{"GetMember", cliInput{path: []string{"room", "member", "extra"}}, "takes 2 path parameters, the command has 3"},
 		{"GetMember", cliInput{path: []string{"room", "member"}}, ""},
 	}
 	for _, tt := range tests {
@@ -66,5 +69,56 @@ func TestAnswerShapes(t *testing.T) {
 	}
 	if a := oneAnswer("ok"); a.list || a.one != "ok" {
 		t.Errorf("one: %+v", a)
+	}
+}
+
+// TestAnySeqStopsWhenTheConsumerStops: once the printer stops taking items
+// (an interrupt, a write error), the SDK's iterator is asked for no more,
+// so no further page is fetched.
+func TestAnySeqStopsWhenTheConsumerStops(t *testing.T) {
+	t.Parallel()
+	pulled := 0
+	seq := func(yield func(string, error) bool) {
+		for _, s := range []string{"a", "b", "c"} {
+			pulled++
+			if !yield(s, nil) {
+				return
+			}
+		}
+	}
+	var got []any
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("anySeq went on after the consumer stopped: %v", p)
+			}
+		}()
+		for item := range anySeq(seq) {
+			got = append(got, item)
+			break
+		}
+	}()
+	if len(got) != 1 || got[0] != "a" || pulled != 1 {
+		t.Errorf("got %v after %d pulled, want [a] after 1", got, pulled)
+	}
+}
+
+// TestAllSendsTheQueryOnEveryPage: --all hands the command's query
+// parameters to the SDK's iterator, so every page is filtered alike.
+func TestAllSendsTheQueryOnEveryPage(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	r := runTree(t, srv, treeIn{}, "rooms", "list", "--all", "--name", "nothing-by-this-name")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	reqs := srv.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("no request")
+	}
+	for _, req := range reqs {
+		if !strings.Contains(req.RawQuery, "name=nothing-by-this-name") {
+			t.Errorf("a page was asked for without the name: %q", req.RawQuery)
+		}
 	}
 }

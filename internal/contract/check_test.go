@@ -7,13 +7,16 @@
 package contract
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pplink/pagecall-go"
+	"github.com/pplink/pagecall-go/api"
 	"github.com/pplink/pagecall-go/pagecalltest"
 )
 
@@ -163,6 +166,22 @@ func TestRunListsWhatItDidNotRunAfterAFailure(t *testing.T) {
 	})
 }
 
+// TestRunNamesTheCollectionAReadHadNothingToFollow: when the list of rooms
+// fails, the operations below /rooms are listed as not run because there
+// was no room to follow, not with a reason given at the end.
+func TestRunNamesTheCollectionAReadHadNothingToFollow(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	srv.Inject(pagecalltest.Fault{Route: "GET /rooms", Status: 500})
+	rep, _ := testRun(t, srv, Options{})
+	notRun := rep.NotRun()
+	for _, want := range []string{"GetRoom (no rooms to follow)", "ListMembers (no rooms to follow)"} {
+		if !slices.Contains(notRun, want) {
+			t.Errorf("not run lacks %q: %q", want, notRun)
+		}
+	}
+}
+
 // TestFillTemplateEscapesEachValue: a path value is one escaped segment,
 // and a wrong number of values is refused.
 func TestFillTemplateEscapesEachValue(t *testing.T) {
@@ -175,5 +194,116 @@ func TestFillTemplateEscapesEachValue(t *testing.T) {
 		if _, err := fillTemplate("/rooms/{room_id}/members/{member_id}", values); err == nil {
 			t.Errorf("%q: no error", values)
 		}
+	}
+}
+
+// TestVerdictIsDriftWhenThePublishedSpecHasNoSuchOperation: an answer that
+// breaks the overlaid spec, for an operation the published spec does not
+// have, is drift: nothing refutes an overlay change there.
+func TestVerdictIsDriftWhenThePublishedSpecHasNoSuchOperation(t *testing.T) {
+	t.Parallel()
+	spec, ops := testSpec(t)
+	published, err := loadDocument(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	published.Paths.Delete("/users/{user_id}")
+	r := &run{spec: &Spec{overlaid: spec.overlaid, published: published},
+		rep: &Report{findings: map[string]*Finding{}, called: map[string]int{}, seen: map[string]map[string]bool{}}}
+	op := Operation{ID: "GetUser", Method: http.MethodGet, Path: "/users/{user_id}"}
+	if !slices.Contains(ops, op) {
+		t.Fatalf("no %+v in the spec", op)
+	}
+	r.check(op, received{status: 200, contentType: "application/json", body: []byte(`{}`)})
+	found := r.rep.Findings()
+	if len(found) == 0 {
+		t.Fatal("an answer without its user gave no finding")
+	}
+	for _, f := range found {
+		if f.Verdict != VerdictDrift {
+			t.Errorf("%s %s: verdict %s, want %s", f.Operation, f.Pointer, f.Verdict, VerdictDrift)
+		}
+	}
+}
+
+// TestCallChecksATwoHundredThatIsNotJSON: a 2xx whose body is not JSON,
+// which the SDK refuses unread, is still an answer: its status is kept
+// and it is reported as body drift, not taken for no answer.
+func TestCallChecksATwoHundredThatIsNotJSON(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>maintenance</html>"))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := pagecall.NewClient(pagecall.WithAPIKey("k"), pagecall.WithBaseURL(srv.URL), pagecall.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, ops := testSpec(t)
+	r := &run{c: c, spec: spec, ops: ops, byID: map[string]Operation{},
+		rep: &Report{findings: map[string]*Finding{}, called: map[string]int{}, attempted: map[string]bool{},
+			notRun: map[string]string{}, seen: map[string]map[string]bool{}}}
+	for _, op := range ops {
+		r.byID[op.ID] = op
+	}
+	a := r.call(t.Context(), "ListUsers", nil, nil)
+	if a.status != http.StatusOK || a.ok() {
+		t.Errorf("status %d, ok %t: want 200 kept, and not ok", a.status, a.ok())
+	}
+	if !slices.ContainsFunc(r.rep.Findings(), func(f *Finding) bool { return f.Operation == "ListUsers" && f.Kind == KindBody }) {
+		t.Errorf("findings %+v, want body drift for ListUsers", r.rep.Findings())
+	}
+}
+
+// TestRunReadsAfterAFailedWrite: a failed write stops the writes only;
+// the reads still run, on what was created.
+func TestRunReadsAfterAFailedWrite(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	srv.Inject(pagecalltest.Fault{Route: "POST /rooms/{room_id}/members", Status: 400})
+	testRun(t, srv, Options{Write: true})
+	for _, want := range []string{"GET /users", "GET /users/{user_id}", "GET /rooms/{id}"} {
+		if !slices.ContainsFunc(srv.Requests(), func(r pagecalltest.Request) bool { return r.Route == want }) {
+			t.Errorf("no %s after CreateMember failed", want)
+		}
+	}
+}
+
+// cancelAfter is a transport that cancels a run's context once a request
+// matching method and path suffix has been answered.
+type cancelAfter struct {
+	method, suffix string
+	cancel         func()
+}
+
+func (c cancelAfter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if req.Method == c.method && strings.HasSuffix(req.URL.Path, c.suffix) {
+		c.cancel()
+	}
+	return resp, err
+}
+
+// TestCleanupOutlivesTheRunsContext: the run's context ends after the
+// writes; the cleanup, bounded by CleanupTimeout alone, still removes
+// what was created.
+func TestCleanupOutlivesTheRunsContext(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	c, err := pagecall.NewClient(pagecall.WithAPIKey(srv.APIKey()), pagecall.WithBaseURL(srv.URL()), pagecall.WithMaxRetries(0),
+		pagecall.WithHTTPClient(&http.Client{Transport: cancelAfter{method: http.MethodPost, suffix: "/pages/create_many", cancel: cancel}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, ops := testSpec(t)
+	rep := Run(ctx, c, spec, ops, Options{Write: true, CleanupTimeout: 10 * time.Second})
+	if left := leftBehind(srv); len(left) != 0 {
+		t.Errorf("left behind after the run's context ended: %q (leftovers %+v)", left, rep.Leftovers)
+	}
+	if len(rep.Removed) != 2 {
+		t.Errorf("removed %q, want the room and the user", rep.Removed)
 	}
 }

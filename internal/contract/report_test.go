@@ -76,3 +76,26 @@ func TestSummaryGroupsWhatWasNotRun(t *testing.T) {
 		t.Errorf("an operation that ran is listed:\n%s", b.String())
 	}
 }
+
+// TestReportKeepsStatusesApart: the same drift in a 200 and in a 400 of
+// one operation is two findings, each with its status and count.
+func TestReportKeepsStatusesApart(t *testing.T) {
+	t.Parallel()
+	rep := &Report{findings: map[string]*Finding{}}
+	op := Operation{ID: "GetUser", Method: "GET", Path: "/users/{user_id}"}
+	i := issue{kind: KindMissing, pointer: "/user"}
+	rep.add(op, 200, i, VerdictDrift, "is missing")
+	rep.add(op, 400, i, VerdictDrift, "is missing")
+	rep.add(op, 200, i, VerdictDrift, "is missing")
+	got := rep.Findings()
+	if len(got) != 2 {
+		t.Fatalf("findings %+v, want one per status", got)
+	}
+	counts := map[int]int{}
+	for _, f := range got {
+		counts[f.Status] = f.Count
+	}
+	if counts[200] != 2 || counts[400] != 1 {
+		t.Errorf("counts by status %v, want 200:2 400:1", counts)
+	}
+}

@@ -9,6 +9,7 @@ package contract
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,5 +75,46 @@ func TestSuggestNamesAnEscapedProperty(t *testing.T) {
 	update, _ := actions[0].Update.(map[string]any)
 	if _, ok := update["x~1y"]; !ok || len(update) != 1 {
 		t.Errorf("update %v, want the property x~1y", update)
+	}
+}
+
+// TestSuggestionsKeepTheSameChangeAtEachTarget: two findings that need
+// the same change (nullable) at two schemas get an action each; only the
+// same change at the same target is written once.
+func TestSuggestionsKeepTheSameChangeAtEachTarget(t *testing.T) {
+	t.Parallel()
+	null := func(op, ptr, schema string) *Finding {
+		return &Finding{Operation: op, Method: "GET", Path: "/x", Status: 200, Pointer: ptr, Kind: KindNull, Verdict: VerdictDrift,
+			Problem: "is null", issue: issue{kind: KindNull, pointer: ptr, schema: schema}}
+	}
+	rep := &Report{findings: map[string]*Finding{}}
+	for k, f := range map[string]*Finding{
+		"a": null("GetRoom", "/room/name", "$.components.schemas['Room'].properties['name']"),
+		"b": null("GetUser", "/user/name", "$.components.schemas['User'].properties['name']"),
+		"c": null("ListRooms", "/rooms/*/name", "$.components.schemas['Room'].properties['name']"),
+	} {
+		rep.findings[k] = f
+		rep.order = append(rep.order, k)
+	}
+	file := filepath.Join(t.TempDir(), "suggested.yaml")
+	if err := WriteSuggestions(file, rep); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc overlayDocument
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, a := range doc.Actions {
+		targets = append(targets, a.Target)
+	}
+	slices.Sort(targets)
+	want := []string{"$.components.schemas['Room'].properties['name']", "$.components.schemas['User'].properties['name']"}
+	if !slices.Equal(targets, want) {
+		t.Errorf("targets %q, want %q", targets, want)
 	}
 }

@@ -9,6 +9,8 @@ package contract
 import (
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // TestCheckAnswerKinds covers the kinds of drift that the mock does not
@@ -80,5 +82,20 @@ func TestCheckAnswerUnreadBody(t *testing.T) {
 		if !ok || len(issues) != 1 || issues[0].kind != KindBody || issues[0].problem != want {
 			t.Errorf("%s: %+v, want one body issue %q", ct, issues, want)
 		}
+	}
+}
+
+// TestExtrasLeaveAFreeFormObjectAlone: an object whose schema declares no
+// properties takes any, and none is reported undocumented; a declared
+// object's unknown property is.
+func TestExtrasLeaveAFreeFormObjectAlone(t *testing.T) {
+	t.Parallel()
+	v := map[string]any{"a": 1.0, "b": "x"}
+	if got := extras(openapi3.NewObjectSchema().NewRef(), "$", v, "", nil); len(got) != 0 {
+		t.Errorf("free-form object: %+v, want no extras", got)
+	}
+	declared := openapi3.NewObjectSchema().WithProperty("a", openapi3.NewFloat64Schema()).NewRef()
+	if got := extras(declared, "$", v, "", nil); len(got) != 1 || got[0].pointer != "/b" {
+		t.Errorf("declared object: %+v, want /b undocumented", got)
 	}
 }

@@ -62,6 +62,9 @@ func TestRemoveTrustsOnlyAGet(t *testing.T) {
 	}{
 		{name: "delete answer lost", faults: []pagecalltest.Fault{{Route: "DELETE /users/{user_id}", Truncate: true}}, removed: true},
 		{name: "delete refused, get finds it", faults: []pagecalltest.Fault{deleteFails}, left: 1, known: true, failed: true},
+		// A 4xx to the DELETE is not the GET's word: the user is still there.
+		{name: "delete answered 400, get finds it", faults: []pagecalltest.Fault{{Route: "DELETE /users/{user_id}", Status: 400}},
+			left: 1, known: true, failed: true},
 		{name: "delete refused, get 502", faults: []pagecalltest.Fault{deleteFails, {Route: "GET /users/{user_id}", Status: 502, Count: 10}},
 			left: 1, failed: true},
 		{name: "delete refused, get unanswered", faults: []pagecalltest.Fault{deleteFails, {Route: "GET /users/{user_id}", Reset: true, Count: 10}},
@@ -124,6 +127,35 @@ func TestCleanupLeavesNoUserWhoseCreateAnswerWasLost(t *testing.T) {
 	}
 }
 
+// TestCleanupDoesNotReportRemovedAUserNeverCreated: CreateUser is refused
+// (the user is not created); the cleanup's DELETE and GET say it does not
+// exist, and it is neither reported removed nor left behind; the GET that
+// said so ran, and is not listed as not run.
+func TestCleanupDoesNotReportRemovedAUserNeverCreated(t *testing.T) {
+	t.Parallel()
+	srv := pagecalltest.NewTestServer(t)
+	srv.Inject(pagecalltest.Fault{Route: "POST /users", Status: 500})
+	// With no user to follow, the reads skip GetUser; the cleanup then
+	// calls it, and it is no longer listed as not run.
+	srv.Inject(pagecalltest.Fault{Route: "GET /users", Status: 500})
+	rep, _ := testRun(t, srv, Options{Write: true})
+	if notRun := rep.NotRun(); slices.ContainsFunc(notRun, func(s string) bool { return strings.HasPrefix(s, "GetUser ") }) {
+		t.Errorf("GetUser ran in the cleanup and is listed as not run: %q", notRun)
+	}
+	if left := leftBehind(srv); len(left) != 0 {
+		t.Fatalf("the mock holds %q: the refused create should have created nothing", left)
+	}
+	if removedUser(rep) {
+		t.Errorf("a user that was never created is reported removed: %q", rep.Removed)
+	}
+	if len(rep.Leftovers) != 0 {
+		t.Errorf("leftovers %+v, want none", rep.Leftovers)
+	}
+	if !rep.Failed() {
+		t.Error("a failed CreateUser did not fail the run")
+	}
+}
+
 // TestCleanupListsTheRoomWhenListingFails: CreateRoom created a room but
 // its answer was lost, and the list that would find it by name fails:
 // the room is reported left behind, the run fails, and the user is still
@@ -157,7 +189,12 @@ func TestWriteSendsPageEntities(t *testing.T) {
 	for _, req := range srv.Requests() {
 		if req.Route == "POST /rooms/{room_id}/pages/create_many" {
 			var pages []map[string]any
-			sent = json.Unmarshal(req.Body, &pages) == nil && len(pages) == 1 && pages[0]["entities"] != nil
+			if json.Unmarshal(req.Body, &pages) != nil || len(pages) != 1 {
+				t.Fatalf("CreateRoomPages sent %s, want one page", req.Body)
+			}
+			// Not an empty list: an answer with no entity checks nothing.
+			entities, _ := pages[0]["entities"].([]any)
+			sent = len(entities) > 0
 		}
 	}
 	if !sent {
