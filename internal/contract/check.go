@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"gopkg.in/yaml.v3"
 	"io"
 	"maps"
 	"net/http"
@@ -57,7 +58,7 @@ func Load(extra []byte) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded spec: %w", err)
 	}
-	if len(extra) > 0 {
+	if len(extra) > 0 && !noActions(extra) {
 		if merged, err = overlay.Apply(merged, extra); err != nil {
 			return nil, fmt.Errorf("--overlay: %w", err)
 		}
@@ -68,6 +69,17 @@ func Load(extra []byte) (*Spec, error) {
 	}
 	s.published, _ = loadDocument(api.OpenAPI)
 	return s, nil
+}
+
+// noActions reports whether overlay is a well-formed overlay with no
+// actions, such as a --suggest-overlay file from a run that found nothing
+// to suggest: it changes nothing, where the overlay library refuses it.
+func noActions(overlay []byte) bool {
+	var doc struct {
+		Overlay string           `yaml:"overlay"`
+		Actions []map[string]any `yaml:"actions"`
+	}
+	return yaml.Unmarshal(overlay, &doc) == nil && doc.Overlay != "" && len(doc.Actions) == 0
 }
 
 // loadDocument parses a self-contained OpenAPI document.

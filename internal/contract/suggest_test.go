@@ -118,3 +118,20 @@ func TestSuggestionsKeepTheSameChangeAtEachTarget(t *testing.T) {
 		t.Errorf("targets %q, want %q", targets, want)
 	}
 }
+
+// TestSuggestionsWithNothingToSuggestLoadAsAnOverlay: a run with nothing to
+// suggest writes an overlay without actions, and --overlay takes that file
+// back (it changes nothing), so suggest-then-check works on a clean account.
+func TestSuggestionsWithNothingToSuggestLoadAsAnOverlay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "suggested.yaml")
+	if err := WriteSuggestions(path, &Report{findings: map[string]*Finding{}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(b); err != nil {
+		t.Errorf("Load of an overlay with no actions: %v, want it accepted as no change", err)
+	}
+}
