@@ -3,11 +3,13 @@ package pagecallredis
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pplink/pagecall-go/webhook"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestDeduplicatorClaimDoneRelease(t *testing.T) {
@@ -89,5 +91,32 @@ func TestDeduplicatorRedisDown(t *testing.T) {
 	d := NewDeduplicator(rdb, time.Hour, WithDedupTimeout(100*time.Millisecond))
 	if _, _, err := d.Claim(context.Background(), webhook.EventID{SessionID: "s"}); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Claim with Redis down = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestDeduplicatorSlowRedisIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	rdb := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1, Protocol: 2})
+	defer rdb.Close()
+	d := NewDeduplicator(rdb, time.Hour, WithDedupTimeout(50*time.Millisecond))
+	start := time.Now()
+	if _, _, err := d.Claim(context.Background(), webhook.EventID{SessionID: "s"}); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Claim on a Redis that never answers = %v, want ErrUnavailable", err)
+	}
+	if el := time.Since(start); el > 500*time.Millisecond {
+		t.Fatalf("Claim on a Redis that never answers took %v, want about the 50 ms timeout", el)
 	}
 }

@@ -369,3 +369,123 @@ func TestLeasesKeepTheFleetRate(t *testing.T) {
 		t.Fatalf("%d admissions in 0.3 s at a fleet rate of 2000/s, want at most %d", n.Load(), max)
 	}
 }
+
+func TestSpendRefusedWhenFewerThanCostLeft(t *testing.T) {
+	_, rdb := newMini(t)
+	s := sharedOf(rdb, "fleet", WithBudgetCapacity(10))
+	if ok, err := s.Spend(context.Background(), 7); !ok || err != nil {
+		t.Fatalf("spend 7 of 10 = %v, %v", ok, err)
+	}
+	if ok, err := s.Spend(context.Background(), 5); ok || err != nil {
+		t.Fatalf("spend 5 with 3 left = %v, %v; want refused", ok, err)
+	}
+	if ok, _ := s.Spend(context.Background(), 3); !ok {
+		t.Fatal("spend 3 with 3 left refused: a refused spend took tokens")
+	}
+}
+
+func TestWaitPastDeadlineTakesNoAdmission(t *testing.T) {
+	_, rdb := newMini(t)
+	a := sharedOf(rdb, "fleet", WithRateLimit(1, 1))
+	b := sharedOf(rdb, "fleet", WithRateLimit(1, 1))
+	if err := a.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := b.Wait(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait whose turn is after its deadline = %v", err)
+	}
+	// The next admission (in about a second) is still free: the refused
+	// Wait above did not reserve it.
+	long, cancel2 := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel2()
+	if err := a.Wait(long); err != nil {
+		t.Fatalf("the fleet's next admission was taken by a Wait that gave up: %v", err)
+	}
+}
+
+func TestRateStateOutlivesItsInterval(t *testing.T) {
+	m, rdb := newMini(t)
+	s := sharedOf(rdb, "fleet", WithRateLimit(1, 1))
+	if err := s.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The key must hold at least until the next admission is due (one
+	// second), or the fleet forgets its rate and admits a burst again.
+	if ttl := m.TTL("fleet:rate"); ttl < time.Second {
+		t.Fatalf("the rate's state expires in %v, before the next admission (1 s) is due", ttl)
+	}
+}
+
+func TestPauseNeverShortensLocally(t *testing.T) {
+	_, rdb := newMini(t)
+	a := sharedOf(rdb, "fleet") // no pause is published: only a's own view
+	long := time.Now().Add(3 * time.Second)
+	a.learnPause(long, 503)
+	a.learnPause(time.Now().Add(time.Second), 429) // a shorter pause learned later
+	if u, st := a.PausedUntil(); !u.Equal(long) || st != 503 {
+		t.Fatalf("a's own pause = %v (%d) after a shorter one, want %v (503)", u, st, long)
+	}
+}
+
+func TestSpentBudgetRefillsWhenIdle(t *testing.T) {
+	m, rdb := newMini(t)
+	s := sharedOf(rdb, "fleet", WithBudgetCapacity(10))
+	if ok, _ := s.Spend(context.Background(), 10); !ok {
+		t.Fatal("spend refused")
+	}
+	m.FastForward(budgetIdleExpiry + time.Second)
+	if ok, _ := s.Spend(context.Background(), 10); !ok {
+		t.Fatal("a budget left idle for budgetIdleExpiry is not full again")
+	}
+}
+
+func TestRefundsSurviveAFailedFlush(t *testing.T) {
+	m, rdb := newMini(t)
+	s := sharedOf(rdb, "fleet", WithBudgetCapacity(10), WithCooldown(0))
+	if ok, _ := s.Spend(context.Background(), 10); !ok {
+		t.Fatal("spend refused")
+	}
+	m.SetError("ERR down") // every command fails; the data stays
+	s.Refund(4)
+	time.Sleep(200 * time.Millisecond) // its flush failed
+	m.SetError("")
+	s.Refund(6)
+	eventually(t, "both refunds reach the budget", func() bool { return !m.Exists("fleet:budget") })
+}
+
+func TestRefundsAfterAPartialRefundStillArrive(t *testing.T) {
+	m, rdb := newMini(t)
+	s := sharedOf(rdb, "fleet", WithBudgetCapacity(10))
+	if ok, _ := s.Spend(context.Background(), 10); !ok {
+		t.Fatal("spend refused")
+	}
+	s.Refund(2)
+	eventually(t, "the first refund arrives", func() bool { v, _ := m.Get("fleet:budget"); return v == "2" })
+	s.Refund(3)
+	eventually(t, "the second refund arrives", func() bool { v, _ := m.Get("fleet:budget"); return v == "5" })
+}
+
+func TestLateClientRefundsIntoASpentBudget(t *testing.T) {
+	m, rdb := newMini(t)
+	a := sharedOf(rdb, "fleet", WithBudgetCapacity(10))
+	if ok, _ := a.Spend(context.Background(), 5); !ok {
+		t.Fatal("spend refused")
+	}
+	late := sharedOf(rdb, "fleet", WithBudgetCapacity(10))
+	time.Sleep(100 * time.Millisecond) // late has read the budget
+	late.Refund(5)
+	eventually(t, "the late client's refund fills the budget", func() bool { return !m.Exists("fleet:budget") })
+}
+
+func TestRefundRightAfterSpendArrives(t *testing.T) {
+	m, rdb := newMini(t)
+	s := sharedOf(rdb, "fleet", WithBudgetCapacity(10))
+	eventually(t, "subscribed", s.budgetFull.Load)
+	if ok, _ := s.Spend(context.Background(), 5); !ok {
+		t.Fatal("spend refused")
+	}
+	s.Refund(5) // before the "spent" event comes back
+	eventually(t, "the refund fills the budget", func() bool { return !m.Exists("fleet:budget") })
+}

@@ -140,3 +140,32 @@ func TestMemoryDeduplicatorForgetsAfterTTL(t *testing.T) {
 		t.Fatalf("after ttl: %v, want Claimed", st)
 	}
 }
+
+// ctxHonouring is a MemoryDeduplicator whose Done fails on an ended
+// context, as a networked store's does.
+type ctxHonouring struct{ *webhook.MemoryDeduplicator }
+
+func (c ctxHonouring) Done(ctx context.Context, id webhook.EventID, tok string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.MemoryDeduplicator.Done(ctx, id, tok)
+}
+
+func TestDoneRecordedAfterTheSenderHangsUp(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls atomic.Int32
+	h := webhook.NewHandler(func(context.Context, webhook.Event) error {
+		calls.Add(1)
+		cancel() // the sender hangs up as fn ends
+		return nil
+	}, webhook.WithSecretHeader(testHeader, testSecret),
+		webhook.WithDeduplicator(ctxHonouring{webhook.NewMemoryDeduplicator(time.Hour)}))
+	req := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(validBody)).WithContext(ctx)
+	req.Header.Set(testHeader, testSecret)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if w := deliverOnce(h); w.Code != 200 || calls.Load() != 1 {
+		t.Fatalf("a redelivery after the first sender hung up: %d after %d calls, want 200 after 1 (the event recorded done)", w.Code, calls.Load())
+	}
+}
