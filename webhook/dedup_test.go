@@ -52,7 +52,13 @@ func TestDeduplicatedAnswers(t *testing.T) {
 	}
 	done := make(chan int)
 	go func() { done <- deliverOnce(h).Code }()
-	<-started
+	select {
+	case <-started:
+	case code := <-done:
+		t.Fatalf("the next attempt after a failure answered %d without running fn: the failure did not release the claim", code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the next attempt after a failure did not run fn within 10s")
+	}
 	if w := deliverOnce(h); w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("a duplicate while the event runs: %d, Retry-After %q; want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
 	}
