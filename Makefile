@@ -83,7 +83,7 @@ lint:
 ## spec version. TestLongTestsAreListed fails if a test that checks
 ## testing.Short() is missing from LONG_TESTS.
 test:
-	$(GO) test -race -short $(PKGS)
+	$(GO) test -race -short -timeout 30m $(PKGS)
 
 ## test-long: the tests that -short skips or shrinks, at full size: the
 ## spec-sync runs (regenerate, build and test a scratch copy of the module),
@@ -94,7 +94,7 @@ test:
 ## -race: make test-redis runs it without), and the distributed erasure's kill test.
 LONG_TESTS ?= TestConsumerInstallsAsAUser|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestFleetRateAccuracy|TestJobSurvivesAKilledWorker
 test-long:
-	$(GO) test -race -run '^($(LONG_TESTS))$$' $(PKGS)
+	$(GO) test -race -timeout 30m -run '^($(LONG_TESTS))$$' $(PKGS)
 
 ## check-deps: the library must not link an OpenAPI library, kin-openapi or
 ## libopenapi (the mock and tools may), nor Redis: package pagecallredis

@@ -1,3 +1,5 @@
+//go:build !anyspec
+
 package pagecallredis
 
 // The fleet's integration tests (issue 22): separate OS processes (this

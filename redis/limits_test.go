@@ -1,3 +1,5 @@
+//go:build !anyspec
+
 package pagecallredis
 
 import (

@@ -25,7 +25,11 @@ type step struct {
 // anySpecTag is the build tag under which only the version-independent
 // tests and the generated ones build. Test files written against the
 // checked-in spec's own operations and fields (SendRoomMessage, say, which
-// 2023 documents lack) carry `//go:build !anyspec`.
+// 2023 documents lack) carry `//go:build !anyspec`, and so do the tests of
+// what no spec version changes (the fleet's shared limits in redis/, the
+// bulk and distributed erasures, the module tooling): they start processes
+// and servers, run once in make test, and would cost the 20-version run
+// minutes each for nothing.
 const anySpecTag = "anyspec"
 
 // steps are what update runs after replacing the spec: every test, since
