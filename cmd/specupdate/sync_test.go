@@ -165,6 +165,9 @@ func TestSyncLabelsBreaking(t *testing.T) {
 	}
 	cur, _ := os.ReadFile(v20)
 	writeFile(t, root, specFile, string(cur))
+	if err := os.MkdirAll(filepath.Join(root, wireDir), 0o755); err != nil { // the generated package's home, which an update snapshots
+		t.Fatal(err)
+	}
 
 	dir := t.TempDir()
 	report, outFile := filepath.Join(dir, "report.md"), filepath.Join(dir, "outputs")
