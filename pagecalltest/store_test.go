@@ -43,6 +43,17 @@ func (c client) declaresQuery(operationID, name string) bool {
 	return false
 }
 
+// declaresBodyField reports whether the operation's JSON request body
+// declares the property: CreateRoomRequest lacked members in 2024-02-13.
+func (c client) declaresBodyField(operationID, name string) bool {
+	for _, route := range c.s.spec.operations() {
+		if strings.EqualFold(route.Operation.OperationID, operationID) {
+			return requestFields(route.Operation, map[string]any{name: true})[name] != nil
+		}
+	}
+	return false
+}
+
 // do sends method path (below the base URL) with body ("" for none), checks
 // the answer against the document (its status too: a refusal must be one
 // the operation declares) and returns its status and decoded body.
@@ -312,6 +323,9 @@ func TestCreateRoomsPageAnswersTheRequest(t *testing.T) {
 func TestMembersAreCheckedAlike(t *testing.T) {
 	c := client{t, NewTestServer(t)}
 	c.needOps("createUser", "createRoom", "listRooms", "CreateMember", "ListMembers")
+	if !c.declaresBodyField("createRoom", "members") {
+		t.Skip("the document's CreateRoom request declares no members")
+	}
 	c.ok("POST", "/users", `{"user_id":"ada","name":"Ada"}`)
 	room := obj(c.ok("POST", "/rooms", `{"name":"r","type":"open"}`), "room")["id"].(string)
 
