@@ -136,9 +136,17 @@ ACTIONLINT ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 actionlint:
 	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yml
 
-## ci: everything .ci/run checks, in order of cost. release-check is not in
-## it: see the target.
-ci: check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test test-long test-redis fuzz-ci bench-smoke spec-history otel consumer api-compat
+## ci: everything .ci/run checks, in order of cost, one target at a time,
+## each with the seconds it took ("ci: TARGET took Ns", also appended to the
+## file $CI_TIMES when set: .ci/run prints them together at the end).
+## release-check is not in it: see the target.
+CI_TARGETS := check-generated check-deps validate-spec check-api build cross-build vet lint actionlint test test-long test-redis fuzz-ci bench-smoke spec-history otel consumer api-compat
+ci:
+	@for t in $(CI_TARGETS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$t || { echo "ci: $$t failed after $$(( $$(date +%s) - start ))s"; exit 1; }; \
+		echo "ci: $$t took $$(( $$(date +%s) - start ))s" | tee -a "$${CI_TIMES:-/dev/null}"; \
+	done
 
 ## otel: the module github.com/pplink/pagecall-go/otel (package
 ## pagecallotel) has a go.mod of its own, which PKGS=./... does not cross
