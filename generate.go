@@ -9,7 +9,10 @@ package pagecall
 // Five runs of the same generator on the same spec and overlay:
 //   - gen/config.yaml writes internal/wire/wire.gen.go, package wire: the
 //     wire-level models and the HTTP client, internal so that callers reach
-//     the models only through this package's documented aliases;
+//     the models only through this package's documented aliases; then
+//     internal/wirenames renames the two names oapi-codegen's client
+//     templates give it that say how it was made (<Op>JSONRequestBody
+//     becomes <Op>RequestBody, HttpRequestDoer becomes Doer);
 //   - gen/methods.yaml writes operations.gen.go in this package: one method
 //     per operation on *Client, an iterator per list operation, and aliases
 //     of wire's models, with the templates in gen/templates;
@@ -22,6 +25,7 @@ package pagecall
 //     its commands around.
 
 //go:generate go tool oapi-codegen -config gen/config.yaml api/openapi.yaml
+//go:generate go run ./internal/wirenames/cmd internal/wire/wire.gen.go
 //go:generate go tool oapi-codegen -config gen/methods.yaml api/openapi.yaml
 //go:generate go tool oapi-codegen -config gen/conformance.yaml api/openapi.yaml
 //go:generate go tool oapi-codegen -config gen/doc.yaml api/openapi.yaml

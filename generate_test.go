@@ -147,6 +147,31 @@ func TestDocsNameNoGeneratorTypes(t *testing.T) {
 	}
 }
 
+// TestWireNamesNoGeneratorTypes: the generated package's source, so its
+// `go doc -all` too, has no generator-made name and no "*[Deprecated]*"
+// marker: internal/wirenames renames what oapi-codegen's client templates
+// call <Operation>JSONRequestBody and HttpRequestDoer, and the overlay
+// rewrites the marker, in every spec version.
+func TestWireNamesNoGeneratorTypes(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("internal", "wire", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no internal/wire/*.go: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			for _, word := range forbiddenInDocs {
+				if strings.Contains(line, word) {
+					t.Errorf("%s:%d has %q: %s", f, i+1, word, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+}
+
 // hasDeprecatedParagraph reports whether a doc comment has a paragraph
 // that starts with "Deprecated: ", the form gopls and staticcheck read.
 func hasDeprecatedParagraph(text string) bool {

@@ -20,6 +20,8 @@ import (
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/util"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pplink/pagecall-go/internal/wirenames"
 )
 
 // genConfig is oapi-codegen's configuration file, gen/config.yaml.
@@ -105,6 +107,14 @@ func inventory(root, specPath string) ([]operation, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("generate from %s: %w", specPath, err)
 	}
+	// go generate renames what oapi-codegen's client templates name
+	// <Op>JSONRequestBody and HttpRequestDoer; so does inventory, so that
+	// the Go API it compares is the committed one.
+	renamed, err := wirenames.Rename(genFile, []byte(code))
+	if err != nil {
+		return nil, "", err
+	}
+	code = string(renamed)
 	// Generate rewrites the operation IDs of the document it is given, so
 	// the definitions come from a fresh load; the name normalizer that
 	// Generate set from the configuration is still in force.

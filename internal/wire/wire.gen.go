@@ -533,29 +533,29 @@ type ListUsersParams struct {
 	EmailSearchQuery *string `form:"email_search_query,omitempty" json:"email_search_query,omitempty"`
 }
 
-// CreateRoomJSONRequestBody defines body for CreateRoom for application/json ContentType.
-type CreateRoomJSONRequestBody = CreateRoomRequest
+// CreateRoomRequestBody defines body for CreateRoom for application/json ContentType.
+type CreateRoomRequestBody = CreateRoomRequest
 
-// UpdateRoomJSONRequestBody defines body for UpdateRoom for application/json ContentType.
-type UpdateRoomJSONRequestBody = UpdateRoomRequest
+// UpdateRoomRequestBody defines body for UpdateRoom for application/json ContentType.
+type UpdateRoomRequestBody = UpdateRoomRequest
 
-// CreateMemberJSONRequestBody defines body for CreateMember for application/json ContentType.
-type CreateMemberJSONRequestBody = CreateMemberRequest
+// CreateMemberRequestBody defines body for CreateMember for application/json ContentType.
+type CreateMemberRequestBody = CreateMemberRequest
 
-// UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
-type UpdateMemberJSONRequestBody = UpdateMemberRequest
+// UpdateMemberRequestBody defines body for UpdateMember for application/json ContentType.
+type UpdateMemberRequestBody = UpdateMemberRequest
 
-// SendRoomMessageJSONRequestBody defines body for SendRoomMessage for application/json ContentType.
-type SendRoomMessageJSONRequestBody = SendRoomMessageRequest
+// SendRoomMessageRequestBody defines body for SendRoomMessage for application/json ContentType.
+type SendRoomMessageRequestBody = SendRoomMessageRequest
 
-// CreateRoomPagesJSONRequestBody defines body for CreateRoomPages for application/json ContentType.
-type CreateRoomPagesJSONRequestBody = CreateRoomPagesRequest
+// CreateRoomPagesRequestBody defines body for CreateRoomPages for application/json ContentType.
+type CreateRoomPagesRequestBody = CreateRoomPagesRequest
 
-// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
-type CreateUserJSONRequestBody = CreateUserRequest
+// CreateUserRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserRequestBody = CreateUserRequest
 
-// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
-type UpdateUserJSONRequestBody = UpdateUserRequest
+// UpdateUserRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserRequestBody = UpdateUserRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -563,7 +563,7 @@ type RequestEditorFn func(ctx context.Context, req *http.Request) error
 // Doer performs HTTP requests.
 //
 // The standard http.Client implements this interface.
-type HttpRequestDoer interface {
+type Doer interface {
 	Do(req *http.Request) (*http.Response, error)
 }
 
@@ -577,7 +577,7 @@ type Client struct {
 
 	// Doer for performing requests, typically a *http.Client with any
 	// customized settings, such as certificate chains.
-	Client HttpRequestDoer
+	Client Doer
 
 	// A list of callbacks for modifying requests which are generated before sending over
 	// the network.
@@ -612,7 +612,7 @@ func NewClient(server string, opts ...ClientOption) (*Client, error) {
 
 // WithHTTPClient allows overriding the default Doer, which is
 // automatically created using http.Client. This is useful for tests.
-func WithHTTPClient(doer HttpRequestDoer) ClientOption {
+func WithHTTPClient(doer Doer) ClientOption {
 	return func(c *Client) error {
 		c.Client = doer
 		return nil
@@ -654,7 +654,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /rooms (the `CreateRoom` operationId).
-	CreateRoom(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRoom(ctx context.Context, body CreateRoomRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteRoom Delete Room
 	//
@@ -686,7 +686,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-	UpdateRoom(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateRoom(ctx context.Context, roomID string, body UpdateRoomRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListMembers List Members
 	//
@@ -711,7 +711,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
-	CreateMember(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateMember(ctx context.Context, roomID string, body CreateMemberRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMember Get Member
 	//
@@ -730,7 +730,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
-	UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SendRoomMessageWithBody Send a message to a room
 	//
@@ -748,7 +748,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
-	SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateRoomPagesWithBody Create Pages For Room
 	//
@@ -766,7 +766,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
-	CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRoomSessions Get Sessions in a Room
 	//
@@ -798,7 +798,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
-	CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateUser(ctx context.Context, body CreateUserRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteUser Delete User
 	//
@@ -830,7 +830,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
-	UpdateUser(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateUser(ctx context.Context, userID string, body UpdateUserRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ListRooms List Rooms
@@ -876,7 +876,7 @@ func (c *Client) CreateRoomWithBody(ctx context.Context, contentType string, bod
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /rooms (the `CreateRoom` operationId).
-func (c *Client) CreateRoom(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateRoom(ctx context.Context, body CreateRoomRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateRoomRequest(c.Server, body)
 	if err != nil {
 		return nil, err
@@ -948,7 +948,7 @@ func (c *Client) UpdateRoomWithBody(ctx context.Context, roomID string, contentT
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateRoom(ctx context.Context, roomID string, body UpdateRoomRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateRoomRequest(c.Server, roomID, body)
 	if err != nil {
 		return nil, err
@@ -1003,7 +1003,7 @@ func (c *Client) CreateMemberWithBody(ctx context.Context, roomID string, conten
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
-func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateMember(ctx context.Context, roomID string, body CreateMemberRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateMemberRequest(c.Server, roomID, body)
 	if err != nil {
 		return nil, err
@@ -1052,7 +1052,7 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, roomID string, member
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
-func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateMember(ctx context.Context, roomID string, memberID string, body UpdateMemberRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMemberRequest(c.Server, roomID, memberID, body)
 	if err != nil {
 		return nil, err
@@ -1090,7 +1090,7 @@ func (c *Client) SendRoomMessageWithBody(ctx context.Context, roomID string, con
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
-func (c *Client) SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) SendRoomMessage(ctx context.Context, roomID string, body SendRoomMessageRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSendRoomMessageRequest(c.Server, roomID, body)
 	if err != nil {
 		return nil, err
@@ -1128,7 +1128,7 @@ func (c *Client) CreateRoomPagesWithBody(ctx context.Context, roomID string, con
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
-func (c *Client) CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateRoomPages(ctx context.Context, roomID string, body CreateRoomPagesRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateRoomPagesRequest(c.Server, roomID, body)
 	if err != nil {
 		return nil, err
@@ -1200,7 +1200,7 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /users (the `CreateUser` operationId).
-func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) CreateUser(ctx context.Context, body CreateUserRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateUserRequest(c.Server, body)
 	if err != nil {
 		return nil, err
@@ -1272,7 +1272,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userID string, contentT
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
-func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateUser(ctx context.Context, userID string, body UpdateUserRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequest(c.Server, userID, body)
 	if err != nil {
 		return nil, err
@@ -1387,7 +1387,7 @@ func NewListRoomsRequest(server string, params *ListRoomsParams) (*http.Request,
 }
 
 // NewCreateRoomRequest calls the generic CreateRoom builder with application/json body
-func NewCreateRoomRequest(server string, body CreateRoomJSONRequestBody) (*http.Request, error) {
+func NewCreateRoomRequest(server string, body CreateRoomRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1495,7 +1495,7 @@ func NewGetRoomRequest(server string, roomID string) (*http.Request, error) {
 }
 
 // NewUpdateRoomRequest calls the generic UpdateRoom builder with application/json body
-func NewUpdateRoomRequest(server string, roomID string, body UpdateRoomJSONRequestBody) (*http.Request, error) {
+func NewUpdateRoomRequest(server string, roomID string, body UpdateRoomRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1576,7 +1576,7 @@ func NewListMembersRequest(server string, roomID string) (*http.Request, error) 
 }
 
 // NewCreateMemberRequest calls the generic CreateMember builder with application/json body
-func NewCreateMemberRequest(server string, roomID string, body CreateMemberJSONRequestBody) (*http.Request, error) {
+func NewCreateMemberRequest(server string, roomID string, body CreateMemberRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1664,7 +1664,7 @@ func NewGetMemberRequest(server string, roomID string, memberID string) (*http.R
 }
 
 // NewUpdateMemberRequest calls the generic UpdateMember builder with application/json body
-func NewUpdateMemberRequest(server string, roomID string, memberID string, body UpdateMemberJSONRequestBody) (*http.Request, error) {
+func NewUpdateMemberRequest(server string, roomID string, memberID string, body UpdateMemberRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1718,7 +1718,7 @@ func NewUpdateMemberRequestWithBody(server string, roomID string, memberID strin
 }
 
 // NewSendRoomMessageRequest calls the generic SendRoomMessage builder with application/json body
-func NewSendRoomMessageRequest(server string, roomID string, body SendRoomMessageJSONRequestBody) (*http.Request, error) {
+func NewSendRoomMessageRequest(server string, roomID string, body SendRoomMessageRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1765,7 +1765,7 @@ func NewSendRoomMessageRequestWithBody(server string, roomID string, contentType
 }
 
 // NewCreateRoomPagesRequest calls the generic CreateRoomPages builder with application/json body
-func NewCreateRoomPagesRequest(server string, roomID string, body CreateRoomPagesJSONRequestBody) (*http.Request, error) {
+func NewCreateRoomPagesRequest(server string, roomID string, body CreateRoomPagesRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1939,7 +1939,7 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 }
 
 // NewCreateUserRequest calls the generic CreateUser builder with application/json body
-func NewCreateUserRequest(server string, body CreateUserJSONRequestBody) (*http.Request, error) {
+func NewCreateUserRequest(server string, body CreateUserRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -2047,7 +2047,7 @@ func NewGetUserRequest(server string, userID string) (*http.Request, error) {
 }
 
 // NewUpdateUserRequest calls the generic UpdateUser builder with application/json body
-func NewUpdateUserRequest(server string, userID string, body UpdateUserJSONRequestBody) (*http.Request, error) {
+func NewUpdateUserRequest(server string, userID string, body UpdateUserRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -2162,7 +2162,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /rooms (the `CreateRoom` operationId).
-	CreateRoomWithResponse(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error)
+	CreateRoomWithResponse(ctx context.Context, body CreateRoomRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error)
 
 	// DeleteRoomWithResponse Delete Room
 	//
@@ -2198,7 +2198,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-	UpdateRoomWithResponse(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
+	UpdateRoomWithResponse(ctx context.Context, roomID string, body UpdateRoomRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error)
 
 	// ListMembersWithResponse List Members
 	//
@@ -2225,7 +2225,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
-	CreateMemberWithResponse(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
+	CreateMemberWithResponse(ctx context.Context, roomID string, body CreateMemberRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error)
 
 	// GetMemberWithResponse Get Member
 	//
@@ -2246,7 +2246,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
-	UpdateMemberWithResponse(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
+	UpdateMemberWithResponse(ctx context.Context, roomID string, memberID string, body UpdateMemberRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
 	// SendRoomMessageWithBodyWithResponse Send a message to a room
 	//
@@ -2264,7 +2264,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
-	SendRoomMessageWithResponse(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error)
+	SendRoomMessageWithResponse(ctx context.Context, roomID string, body SendRoomMessageRequestBody, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error)
 
 	// CreateRoomPagesWithBodyWithResponse Create Pages For Room
 	//
@@ -2282,7 +2282,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
-	CreateRoomPagesWithResponse(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error)
+	CreateRoomPagesWithResponse(ctx context.Context, roomID string, body CreateRoomPagesRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error)
 
 	// ListRoomSessionsWithResponse Get Sessions in a Room
 	//
@@ -2318,7 +2318,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /users (the `CreateUser` operationId).
-	CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
+	CreateUserWithResponse(ctx context.Context, body CreateUserRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error)
 
 	// DeleteUserWithResponse Delete User
 	//
@@ -2354,7 +2354,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
-	UpdateUserWithResponse(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+	UpdateUserWithResponse(ctx context.Context, userID string, body UpdateUserRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 }
 
 type ListRoomsResponse struct {
@@ -3203,7 +3203,7 @@ func (c *ClientWithResponses) CreateRoomWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /rooms (the `CreateRoom` operationId).
-func (c *ClientWithResponses) CreateRoomWithResponse(ctx context.Context, body CreateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error) {
+func (c *ClientWithResponses) CreateRoomWithResponse(ctx context.Context, body CreateRoomRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomResponse, error) {
 	rsp, err := c.CreateRoom(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3263,7 +3263,7 @@ func (c *ClientWithResponses) UpdateRoomWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /rooms/{id} (the `UpdateRoom` operationId).
-func (c *ClientWithResponses) UpdateRoomWithResponse(ctx context.Context, roomID string, body UpdateRoomJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
+func (c *ClientWithResponses) UpdateRoomWithResponse(ctx context.Context, roomID string, body UpdateRoomRequestBody, reqEditors ...RequestEditorFn) (*UpdateRoomResponse, error) {
 	rsp, err := c.UpdateRoom(ctx, roomID, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3308,7 +3308,7 @@ func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /rooms/{room_id}/members (the `CreateMember` operationId).
-func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, roomID string, body CreateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
+func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, roomID string, body CreateMemberRequestBody, reqEditors ...RequestEditorFn) (*CreateMemberResponse, error) {
 	rsp, err := c.CreateMember(ctx, roomID, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3347,7 +3347,7 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /rooms/{room_id}/members/{member_id} (the `UpdateMember` operationId).
-func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, roomID string, memberID string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
+func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, roomID string, memberID string, body UpdateMemberRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error) {
 	rsp, err := c.UpdateMember(ctx, roomID, memberID, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3377,7 +3377,7 @@ func (c *ClientWithResponses) SendRoomMessageWithBodyWithResponse(ctx context.Co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /rooms/{room_id}/message (the `SendRoomMessage` operationId).
-func (c *ClientWithResponses) SendRoomMessageWithResponse(ctx context.Context, roomID string, body SendRoomMessageJSONRequestBody, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error) {
+func (c *ClientWithResponses) SendRoomMessageWithResponse(ctx context.Context, roomID string, body SendRoomMessageRequestBody, reqEditors ...RequestEditorFn) (*SendRoomMessageResponse, error) {
 	rsp, err := c.SendRoomMessage(ctx, roomID, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3407,7 +3407,7 @@ func (c *ClientWithResponses) CreateRoomPagesWithBodyWithResponse(ctx context.Co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /rooms/{room_id}/pages/create_many (the `CreateRoomPages` operationId).
-func (c *ClientWithResponses) CreateRoomPagesWithResponse(ctx context.Context, roomID string, body CreateRoomPagesJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error) {
+func (c *ClientWithResponses) CreateRoomPagesWithResponse(ctx context.Context, roomID string, body CreateRoomPagesRequestBody, reqEditors ...RequestEditorFn) (*CreateRoomPagesResponse, error) {
 	rsp, err := c.CreateRoomPages(ctx, roomID, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3467,7 +3467,7 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /users (the `CreateUser` operationId).
-func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body CreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
+func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body CreateUserRequestBody, reqEditors ...RequestEditorFn) (*CreateUserResponse, error) {
 	rsp, err := c.CreateUser(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -3527,7 +3527,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /users/{user_id} (the `UpdateUser` operationId).
-func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, userID string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, userID string, body UpdateUserRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
 	rsp, err := c.UpdateUser(ctx, userID, body, reqEditors...)
 	if err != nil {
 		return nil, err
