@@ -92,7 +92,7 @@ test:
 ## body's allocation, the 10,000-ID kill-and-resume, make consumer's script on a small tree,
 ## the fleet's 10 s rate measurement (TestFleetRateAccuracy, which skips under
 ## -race: make test-redis runs it without), and the distributed erasure's kill test.
-LONG_TESTS ?= TestConsumerInstallsAsAUser|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestFleetRateAccuracy|TestJobSurvivesAKilledWorker
+LONG_TESTS ?= TestConsumerInstallsAsAUser|TestInlineBodyGenerates|TestSync19To20|TestSyncLabelsBreaking|TestDiffOperations|TestVersionGoInstall|TestVersionReleaseBuild|TestDeleteKillAndResume|TestDefaultTransportStepTimeouts|TestHugeBodyAllocation|TestFleetRateAccuracy|TestJobSurvivesAKilledWorker
 test-long:
 	$(GO) test -race -timeout 30m -run '^($(LONG_TESTS))$$' $(PKGS)
 

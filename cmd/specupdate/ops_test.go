@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // moduleRoot is the module root, from this package's directory.
@@ -66,6 +68,19 @@ func TestInventoryMatchesGen(t *testing.T) {
 		}
 		if _, ok := o.goAPI[o.GoName+"Response"]; !ok {
 			t.Errorf("%s: goAPI lacks the type %sResponse its method returns: %v", o.GoName, o.GoName, keysOfAPI(o.goAPI))
+		}
+		// The Go API compared is the renamed one (internal/wirenames).
+		for k, v := range o.goAPI {
+			for _, old := range []string{"JSONRequestBody", "HttpRequestDoer"} {
+				if strings.Contains(k, old) || strings.Contains(v, old) {
+					t.Errorf("%s: goAPI has the generator's name %s: %s = %s", o.GoName, old, k, v)
+				}
+			}
+		}
+		if o.GoName == "CreateUser" {
+			if _, ok := o.goAPI["CreateUserRequestBody"]; !ok {
+				t.Errorf("CreateUser: goAPI lacks CreateUserRequestBody: %v", keysOfAPI(o.goAPI))
+			}
 		}
 	}
 	// oapi-codegen's naming of Pagecall's operationIds, for those this
@@ -221,5 +236,38 @@ func TestDiffOperations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInventoryRefusesAGeneratorNameLeft: a document whose generated code
+// keeps a generator-made name that internal/wirenames cannot rename (a
+// schema called FooJSONRequestBodyV2) fails the inventory, as it fails go
+// generate, rather than compare a half-renamed Go API. Not parallel:
+// inventory must not run concurrently with itself.
+func TestInventoryRefusesAGeneratorNameLeft(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(moduleRoot, specFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	schemas["FooJSONRequestBodyV2"] = map[string]any{"type": "object", "properties": map[string]any{"a": map[string]any{"type": "string"}}}
+	// Referenced, so that the generator does not prune it.
+	user := doc["paths"].(map[string]any)["/users"].(map[string]any)["post"].(map[string]any)
+	user["responses"].(map[string]any)["201"] = map[string]any{"description": "x", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/FooJSONRequestBodyV2"}}}}
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(t.TempDir(), "openapi.yaml")
+	if err := os.WriteFile(spec, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = inventory(moduleRoot, spec)
+	if err == nil || !strings.Contains(err.Error(), "still says JSONRequestBody") {
+		t.Fatalf("inventory: %v, want the rename's refusal", err)
 	}
 }

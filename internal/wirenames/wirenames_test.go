@@ -1,10 +1,12 @@
 package wirenames
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRename pins what the pass renames (declarations, uses and comments)
@@ -88,7 +90,43 @@ type CreateRoomRequestBody = string
 
 var x = "HttpRequestDoer"
 `,
-			err: "still says HttpRequestDoer",
+			err: "wire.gen.go:3 still says HttpRequestDoer",
+		},
+		{
+			name: "a bare JSONRequestBody names no operation",
+			src:  "package wire\n\ntype JSONRequestBody = int\n",
+			err:  "still says JSONRequestBody",
+		},
+		{
+			name: "a longer word that ends in the doer's name is not a use of it",
+			src:  "package wire\n\ntype HttpRequestDoer interface{}\n\nvar x = \"MyHttpRequestDoer\"\n",
+			err:  "still says HttpRequestDoer",
+		},
+		{
+			name: "a type named Doer already",
+			src:  "package wire\n\ntype HttpRequestDoer interface{}\n\ntype Doer int\n",
+			err:  "already declares Doer",
+		},
+		{
+			name: "a function named Doer already",
+			src:  "package wire\n\ntype HttpRequestDoer interface{}\n\nfunc Doer() {}\n",
+			err:  "already declares Doer",
+		},
+		{
+			name: "a variable named Doer already",
+			src:  "package wire\n\ntype HttpRequestDoer interface{}\n\nvar Doer = 1\n",
+			err:  "already declares Doer",
+		},
+		{
+			name:    "a function and a variable named like bodies",
+			src:     "package wire\n\nfunc XJSONRequestBody() {}\n\nvar YJSONRequestBody = 1\n\nconst ZJSONRequestBody = 2\n",
+			want:    []string{"func XRequestBody()", "var YRequestBody = 1", "const ZRequestBody = 2"},
+			notWant: []string{"JSONRequestBody"},
+		},
+		{
+			name: "a leftover in a comment only",
+			src:  "package wire\n\n// See FooJSONRequestBody.\ntype Room int\n",
+			err:  "wire.gen.go:3 still says JSONRequestBody",
 		},
 		{
 			name:    "nothing to rename",
@@ -162,5 +200,85 @@ func TestRenameFileLeavesACleanFileAlone(t *testing.T) {
 	}
 	if err := RenameFile(filepath.Join(dir, "missing.go")); err == nil {
 		t.Error("a missing file gave no error")
+	}
+}
+
+// TestRenameTwiceChangesNothing: go generate may run the pass on a file it
+// has already renamed (oapi-codegen's output is rewritten each time, but a
+// maintainer may run the command by hand), and a name that already ends in
+// RequestBody or Doer is not the generator's.
+func TestRenameTwiceChangesNothing(t *testing.T) {
+	src := []byte(`package wire
+
+type HttpRequestDoer interface{}
+
+type CreateRoomJSONRequestBody = CreateRoomRequest
+
+type CreateRoomRequest struct{}
+
+type PlainRequestBody = int
+
+type FooDoer int
+`)
+	once, err := Rename("wire.gen.go", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"type Doer interface{}", "type CreateRoomRequestBody = CreateRoomRequest", "type PlainRequestBody = int", "type FooDoer int"} {
+		if !bytes.Contains(once, []byte(w)) {
+			t.Errorf("first pass lacks %q:\n%s", w, once)
+		}
+	}
+	twice, err := Rename("wire.gen.go", once)
+	if err != nil {
+		t.Fatalf("second pass: %v", err)
+	}
+	if !bytes.Equal(once, twice) {
+		t.Errorf("second pass changed the file:\n%s\nto:\n%s", once, twice)
+	}
+}
+
+// TestRenameFileKeepsModTime: a file with nothing to rename is not written,
+// so go generate leaves its modification time (and build caches keyed on
+// it) alone.
+func TestRenameFileKeepsModTime(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "clean.go")
+	if err := os.WriteFile(f, []byte("package wire\n\ntype Room struct{ ID string }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(f, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenameFile(f); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.ModTime().Equal(old) {
+		t.Errorf("mod time %v, want %v: the file was written", st.ModTime(), old)
+	}
+}
+
+// TestRenameFileRefusalWritesNothing: a file the pass cannot rename cleanly
+// is an error and is left as it was, not written half renamed.
+func TestRenameFileRefusalWritesNothing(t *testing.T) {
+	for _, src := range []string{
+		"package wire\n\ntype HttpRequestDoer interface{}\n\nvar x = \"MyHttpRequestDoerX\"\n",
+		"package wire\n\nvar x = \"HttpRequestDoer\"\n",
+		"package wire\n\ntype HttpRequestDoer interface{}\n\ntype Doer int\n",
+	} {
+		f := filepath.Join(t.TempDir(), "wire.gen.go")
+		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := RenameFile(f); err == nil {
+			t.Errorf("RenameFile gave no error on:\n%s", src)
+		}
+		if got, _ := os.ReadFile(f); string(got) != src {
+			t.Errorf("a refused file was written:\n%s\nwas:\n%s", got, src)
+		}
 	}
 }

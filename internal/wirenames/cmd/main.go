@@ -4,18 +4,26 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/pplink/pagecall-go/internal/wirenames"
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: wirenames FILE.go")
-		os.Exit(2)
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run renames the one file args name and returns the exit code: 0 when
+// done, 1 when the file cannot be renamed, 2 for a wrong command line.
+func run(args []string, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: wirenames FILE.go")
+		return 2
 	}
-	if err := wirenames.RenameFile(os.Args[1]); err != nil {
-		fmt.Fprintln(os.Stderr, "wirenames:", err)
-		os.Exit(1)
+	if err := wirenames.RenameFile(args[0]); err != nil {
+		fmt.Fprintln(stderr, "wirenames:", err)
+		return 1
 	}
+	return 0
 }
