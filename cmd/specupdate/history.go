@@ -27,7 +27,7 @@ type result struct {
 	refusals []string // what would stop update-spec, not a failure here
 }
 
-// history regenerates, builds, vets and tests the module against every
+// history regenerates and tests (historySteps) the module against every
 // published version in dir, each in a scratch copy of root's files (never
 // root itself), jobs versions at a time. A missing dir is a skip, not an
 // error, so that the target works where ../shared is not present.
@@ -114,7 +114,7 @@ func history(ctx context.Context, root, dir string, jobs int, w io.Writer) error
 // checkVersion checks one published version in the scratch module copyDir:
 // the overlay's errata must be gone, DeleteUser must keep its shape and the
 // second validator (secondOpinion) must find the overlaid document valid,
-// then it must generate, build, vet and pass the tests.
+// then it must generate and pass the tests (historySteps).
 func checkVersion(ctx context.Context, copyDir, version string) result {
 	start := time.Now()
 	r := result{name: strings.TrimSuffix(filepath.Base(version), ".yaml"), overlay: "-"}

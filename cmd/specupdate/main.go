@@ -11,7 +11,7 @@
 //	                                api/openapi.yaml, replace it, regenerate and
 //	                                build, vet and test; restore on failure
 //	specupdate history [-dir D] [-j N]
-//	                                regenerate, build, vet and test every
+//	                                regenerate and test (-short -tags anyspec) every
 //	                                published version in a scratch copy
 //	specupdate sync [-allow-breaking] [-report F] [-outputs F] [-source S] FILE
 //	                                update, then write a pull request report
