@@ -1,9 +1,7 @@
 package pagecall
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -151,16 +149,7 @@ func TestDecodeLenientResetsReused(t *testing.T) {
 // model (step=decode). Their ratio is the check's share of the decoding
 // step; BenchmarkCallWithoutDrift shows it in a whole call.
 func BenchmarkRequiredCheck(b *testing.B) {
-	var page bytes.Buffer
-	page.WriteString(`{"rooms":[`)
-	for i := range 100 {
-		if i > 0 {
-			page.WriteByte(',')
-		}
-		fmt.Fprintf(&page, `{"id":"%024x","name":"room %d","type":"open","record":true,"created_at":"2023-01-01T01:00:00.000Z"}`, i, i)
-	}
-	page.WriteString(`],"paging":{"limit":100,"offset":0,"total":100}}`)
-	body := page.Bytes()
+	body := benchRoomsPage()
 	type answer = struct {
 		Paging *Paging `json:"paging,omitempty"`
 		Rooms  []Room  `json:"rooms,omitempty"`

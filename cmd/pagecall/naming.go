@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strings"
 	"unicode"
+
+	"github.com/pplink/pagecall-go/internal/contract"
 )
 
 // This file names the command of each operation: pagecall <resource> <verb>.
@@ -86,7 +88,7 @@ func pathSegments(path string) []string {
 // index of the segment that names it.
 func resourceOf(segs []string, tags []string) (string, int) {
 	for i := len(segs) - 1; i >= 0; i-- {
-		if _, isParam := paramName(segs[i]); isParam {
+		if _, isParam := contract.ParamName(segs[i]); isParam {
 			continue
 		}
 		for _, tag := range tags {
@@ -96,7 +98,7 @@ func resourceOf(segs []string, tags []string) (string, int) {
 		}
 	}
 	for i, s := range segs {
-		if _, isParam := paramName(s); !isParam {
+		if _, isParam := contract.ParamName(s); !isParam {
 			return commandWord(s), i
 		}
 	}
@@ -115,7 +117,7 @@ func shapeVerb(method string, below []string) string {
 			return "create"
 		}
 	case len(below) == 1:
-		if _, isParam := paramName(below[0]); !isParam {
+		if _, isParam := contract.ParamName(below[0]); !isParam {
 			return ""
 		}
 		switch method {

@@ -6,10 +6,10 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/pplink/pagecall-go/api"
+	"github.com/pplink/pagecall-go/internal/contract"
 	"github.com/pplink/pagecall-go/internal/overlay"
 	"github.com/spf13/cobra"
 )
@@ -106,7 +106,7 @@ func parameters(path string, item *openapi3.PathItem, op *openapi3.Operation) (p
 		}
 		all = append(all, p)
 	}
-	for _, name := range pathParamNames(path) {
+	for _, name := range contract.PathParamNames(path) {
 		i := slices.IndexFunc(all, func(q *openapi3.Parameter) bool { return q.In == openapi3.ParameterInPath && q.Name == name })
 		if i < 0 { // undeclared: a plain string
 			pathParams = append(pathParams, &openapi3.Parameter{Name: name, In: openapi3.ParameterInPath,
@@ -121,25 +121,6 @@ func parameters(path string, item *openapi3.PathItem, op *openapi3.Operation) (p
 		}
 	}
 	return pathParams, query
-}
-
-// pathParamNames returns the {names} of a path template in order.
-func pathParamNames(path string) []string {
-	var names []string
-	for _, seg := range strings.Split(path, "/") {
-		if name, ok := paramName(seg); ok {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
-// paramName reports whether a path segment is a {parameter}, and its name.
-func paramName(seg string) (string, bool) {
-	if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-		return seg[1 : len(seg)-1], true
-	}
-	return "", false
 }
 
 // jsonBody returns the schema of an operation's JSON request body, nil if

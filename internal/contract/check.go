@@ -287,11 +287,11 @@ func fillTemplate(template string, values []string) (string, error) {
 	segs := strings.Split(template, "/")
 	next := 0
 	for i, seg := range segs {
-		if _, ok := paramName(seg); !ok {
+		if _, ok := ParamName(seg); !ok {
 			continue
 		}
 		if next == len(values) {
-			return "", fmt.Errorf("%s needs %d path values, got %d", template, len(pathParamNames(template)), len(values))
+			return "", fmt.Errorf("%s needs %d path values, got %d", template, len(PathParamNames(template)), len(values))
 		}
 		segs[i] = url.PathEscape(values[next])
 		next++
@@ -364,7 +364,7 @@ func (r *run) reads(ctx context.Context, known map[string]map[string]any) {
 	// Fewer path parameters first, so that a list answers before the
 	// operations that need its IDs.
 	slices.SortStableFunc(gets, func(a, b Operation) int {
-		return len(pathParamNames(a.Path)) - len(pathParamNames(b.Path))
+		return len(PathParamNames(a.Path)) - len(PathParamNames(b.Path))
 	})
 	for _, op := range gets {
 		if !r.going(ctx) {
@@ -391,7 +391,7 @@ func (r *run) reads(ctx context.Context, known map[string]map[string]any) {
 func fillPath(path string, known map[string]map[string]any) (values []string, missing string) {
 	segs := strings.Split(path, "/")
 	for i, seg := range segs {
-		name, ok := paramName(seg)
+		name, ok := ParamName(seg)
 		if !ok {
 			continue
 		}
@@ -416,26 +416,27 @@ func fillPath(path string, known map[string]map[string]any) (values []string, mi
 func normalizePath(path string) string {
 	segs := strings.Split(path, "/")
 	for i, seg := range segs {
-		if _, ok := paramName(seg); ok {
+		if _, ok := ParamName(seg); ok {
 			segs[i] = "{}"
 		}
 	}
 	return strings.Join(segs, "/")
 }
 
-// pathParamNames returns the {names} of a path template in order.
-func pathParamNames(path string) []string {
+// PathParamNames returns the {names} of a path template in order. The
+// CLI names its positional arguments with it.
+func PathParamNames(path string) []string {
 	var names []string
 	for _, seg := range strings.Split(path, "/") {
-		if name, ok := paramName(seg); ok {
+		if name, ok := ParamName(seg); ok {
 			names = append(names, name)
 		}
 	}
 	return names
 }
 
-// paramName reports whether a path segment is a {parameter}, and its name.
-func paramName(seg string) (string, bool) {
+// ParamName reports whether a path segment is a {parameter}, and its name.
+func ParamName(seg string) (string, bool) {
 	if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 		return seg[1 : len(seg)-1], true
 	}
